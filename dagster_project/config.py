@@ -1,0 +1,115 @@
+"""`recon.yaml` in the home: every key optional, defaults as in RULES.md, errors naming the key at fault."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dagster_project.contract import SYSTEMS
+from dagster_project.errors import ReconError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$")
+_UNIT_MINUTES = {"m": 1, "min": 1, "h": 60, "d": 1440}
+
+
+def parse_duration(value: Any, key: str) -> timedelta:
+    """'2h', '30m', '1d' (or a number of minutes) → timedelta."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(minutes=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ReconError(f"recon.yaml: {key}: {value!r} is not a duration; write e.g. '2h', '30m' or '1d'")
+    return timedelta(minutes=float(match.group(1)) * _UNIT_MINUTES[match.group(2)])
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    # A file with a larger share of invalid rows is quarantined whole (SOURCE_CONTRACT.md: default 20 %).
+    max_invalid_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    grace: timedelta = timedelta(hours=2)
+    window: timedelta = timedelta(minutes=30)
+    revenue_lag: timedelta = timedelta(hours=24)
+    missing_after: timedelta = timedelta(hours=6)
+    vendor_sla: timedelta = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Config:
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    # Added on top of the shipped status map: {system: {NATIVE_STATUS: canonical_state}}.
+    status_map: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _build(cls: type, raw: Any, key: str):
+    if raw is None:
+        return cls()
+    if not isinstance(raw, dict):
+        raise ReconError(f"recon.yaml: {key or 'top level'} must be a mapping, got {type(raw).__name__}")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        where = f"{key}." if key else ""
+        raise ReconError(
+            f"recon.yaml: unknown key {where}{unknown[0]}; known keys here: {', '.join(sorted(known))}"
+        )
+    values = {}
+    for name, value in raw.items():
+        path = f"{key}.{name}" if key else name
+        default = getattr(cls(), name)
+        values[name] = _coerce(default, value, path)
+    return cls(**values)
+
+
+def _coerce(default: Any, value: Any, key: str) -> Any:
+    if is_dataclass(default):
+        return _build(type(default), value, key)
+    if isinstance(default, timedelta):
+        return parse_duration(value, key)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ReconError(f"recon.yaml: {key}: {value!r} is not a number")
+        return float(value)
+    if key == "status_map":
+        return _status_map(value)
+    raise ReconError(f"recon.yaml: {key}: unsupported value {value!r}")
+
+
+def _status_map(value: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(value, dict):
+        raise ReconError("recon.yaml: status_map must map a system to {NATIVE_STATUS: canonical_state}")
+    result: dict[str, dict[str, str]] = {}
+    for system, mapping in value.items():
+        if system not in SYSTEMS:
+            raise ReconError(
+                f"recon.yaml: status_map.{system}: unknown system; use one of {', '.join(SYSTEMS)}"
+            )
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise ReconError(f"recon.yaml: status_map.{system} must map native status text to a state name")
+        result[system] = dict(mapping)
+    return result
+
+
+def load_config(path: Path) -> Config:
+    """Read `recon.yaml`; a missing file means all defaults."""
+    if not path.exists():
+        return Config()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReconError(f"{path}: not valid YAML: {exc}") from exc
+    config = _build(Config, raw, "")
+    if not 0 <= config.ingest.max_invalid_share <= 1:
+        raise ReconError(f"{path}: ingest.max_invalid_share must be between 0 and 1")
+    return config

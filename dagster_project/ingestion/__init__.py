@@ -1,0 +1,1 @@
+"""Landing zone → DuckDB raw tables: scanning, reading, contract checks, quarantine, file registry."""

@@ -1,0 +1,83 @@
+"""Run recon's assets in-process (the `recon run` path) and collect what they did."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.contract import SYSTEMS
+from dagster_project.defs.ingest import COUNTS, ingest_assets
+from dagster_project.defs.resources import ReconResource
+from dagster_project.errors import ReconError
+from dagster_project.home import Home
+from dagster_project.ingestion.landing import SkippedFile, scan_landing, unknown_folder_message
+
+DAGSTER_YAML = """\
+# Written by recon for its home: SQLite instance storage here; no telemetry (no network at run time).
+telemetry:
+  enabled: false
+"""
+
+# Users see recon's own progress lines, not Dagster's event log (it is in the UI for every run).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def open_instance(home: Home) -> dg.DagsterInstance:
+    """The home's persistent Dagster instance, so CLI runs show in `recon ui` too."""
+    config = home.ensure().dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return dg.DagsterInstance.from_config(str(home.dagster_home))
+
+
+@dataclass
+class RunReport:
+    systems: dict[str, dict[str, int]]
+    unknown_folders: list[str]
+    skipped: list[SkippedFile]
+    run_id: str
+    as_of: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_new(self) -> bool:
+        return all(c["files_ingested"] == 0 and c["files_quarantined"] == 0 for c in self.systems.values())
+
+    def to_json(self) -> dict:
+        summary: dict = {system: dict(counts) for system, counts in self.systems.items()}
+        summary["unknown_folders"] = self.unknown_folders
+        summary["skipped_files"] = [{"file": s.rel_path, "reason": s.reason} for s in self.skipped]
+        return summary
+
+
+def _root_cause(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error.cause is not None:
+            error = error.cause
+        return error.message.strip().removeprefix("dagster_project.errors.ReconError: ")
+    return "the run failed; see `recon ui` for its event log"
+
+
+def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None) -> RunReport:
+    """Ingest every new file under `landing` into the home's warehouse."""
+    scan = scan_landing(landing)
+    log = logging.getLogger("recon")
+    for folder in scan.unknown_folders:
+        log.warning(unknown_folder_message(folder))
+    resource = ReconResource(home=str(home.root), landing=str(landing),
+                             as_of=as_of.isoformat() if as_of else None)
+    result = dg.materialize(ingest_assets, resources={"recon": resource}, instance=open_instance(home),
+                            run_config=QUIET_RUN_CONFIG, raise_on_error=False,
+                            tags={"recon/trigger": "cli"})
+    if not result.success:
+        raise ReconError(_root_cause(result))
+    systems = {}
+    for system in SYSTEMS:
+        (materialization,) = result.asset_materializations_for_node(f"{system}__events")
+        systems[system] = {name: materialization.metadata[name].value for name in COUNTS}
+    return RunReport(systems, scan.unknown_folders, scan.skipped, result.run_id, as_of)
