@@ -59,9 +59,7 @@ def _build(cls: type, raw: Any, key: str):
     unknown = sorted(set(raw) - set(known))
     if unknown:
         where = f"{key}." if key else ""
-        raise ReconError(
-            f"recon.yaml: unknown key {where}{unknown[0]}; known keys here: {', '.join(sorted(known))}"
-        )
+        raise ReconError(f"recon.yaml: unknown key {where}{unknown[0]}; known keys here: {', '.join(sorted(known))}")
     values = {}
     for name, value in raw.items():
         path = f"{key}.{name}" if key else name
@@ -90,9 +88,7 @@ def _status_map(value: Any) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     for system, mapping in value.items():
         if system not in SYSTEMS:
-            raise ReconError(
-                f"recon.yaml: status_map.{system}: unknown system; use one of {', '.join(SYSTEMS)}"
-            )
+            raise ReconError(f"recon.yaml: status_map.{system}: unknown system; use one of {', '.join(SYSTEMS)}")
         if not isinstance(mapping, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
         ):

@@ -1,6 +1,5 @@
 """The recon code location: `dagster dev -m dagster_project.definitions` (or `recon ui`)."""
 
-
 import dagster as dg
 
 from dagster_project.defs.ingest import ingest_assets

@@ -23,7 +23,8 @@ telemetry:
 """
 
 # Users see recon's own progress lines, not Dagster's event log (it is in the UI for every run).
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Failures reach the user as one `recon: error:` line (see _root_cause), so the console logger stays quiet.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def open_instance(home: Home) -> dg.DagsterInstance:
@@ -65,15 +66,20 @@ def _root_cause(result: dg.ExecuteInProcessResult) -> str:
 
 def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None) -> RunReport:
     """Ingest every new file under `landing` into the home's warehouse."""
+    home.config()  # a bad recon.yaml stops here, before any run starts
     scan = scan_landing(landing)
     log = logging.getLogger("recon")
     for folder in scan.unknown_folders:
         log.warning(unknown_folder_message(folder))
-    resource = ReconResource(home=str(home.root), landing=str(landing),
-                             as_of=as_of.isoformat() if as_of else None)
-    result = dg.materialize(ingest_assets, resources={"recon": resource}, instance=open_instance(home),
-                            run_config=QUIET_RUN_CONFIG, raise_on_error=False,
-                            tags={"recon/trigger": "cli"})
+    resource = ReconResource(home=str(home.root), landing=str(landing), as_of=as_of.isoformat() if as_of else None)
+    result = dg.materialize(
+        ingest_assets,
+        resources={"recon": resource},
+        instance=open_instance(home),
+        run_config=QUIET_RUN_CONFIG,
+        raise_on_error=False,
+        tags={"recon/trigger": "cli"},
+    )
     if not result.success:
         raise ReconError(_root_cause(result))
     systems = {}

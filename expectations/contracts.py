@@ -17,6 +17,7 @@ from great_expectations.data_context.types.base import (
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.expectations.row_conditions import Column
 
 from dagster_project.contract import DECIMAL, INTEGER, SYSTEMS, TIMESTAMP, Field, fields
 
@@ -27,7 +28,11 @@ NUMBER = r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
 WHOLE_NUMBER = r"^\s*[+-]?\d+\s*$"
 
 MISSING, NOT_TIMESTAMP, NO_OFFSET, NOT_NUMBER, NOT_INTEGER = (
-    "missing", "not_timestamp", "no_offset", "not_number", "not_integer",
+    "missing",
+    "not_timestamp",
+    "no_offset",
+    "not_number",
+    "not_integer",
 )
 
 
@@ -50,27 +55,41 @@ def reason_for(check: str, field: Field, value: str | None) -> str:
 def _condition(field: Field) -> dict:
     if not field.when_field:
         return {}
-    values = ", ".join(repr(v) for v in field.when_values)
-    return {"row_condition": f"{field.when_field} in [{values}]", "condition_parser": "pandas"}
+    return {"row_condition": Column(field.when_field).is_in(field.when_values)}
 
 
 def _expectations(field: Field) -> list:
     meta = {"field": field.name}
     found = []
     if field.required:
-        found.append(gx.expectations.ExpectColumnValuesToNotBeNull(
-            column=field.name, meta={**meta, "check": MISSING}, **_condition(field)))
+        found.append(
+            gx.expectations.ExpectColumnValuesToNotBeNull(
+                column=field.name, meta={**meta, "check": MISSING}, **_condition(field)
+            )
+        )
     if field.type == TIMESTAMP:
-        found.append(gx.expectations.ExpectColumnValuesToMatchRegex(
-            column=field.name, regex=ISO_DATETIME, meta={**meta, "check": NOT_TIMESTAMP}))
-        found.append(gx.expectations.ExpectColumnValuesToMatchRegex(
-            column=field.name, regex=HAS_OFFSET, meta={**meta, "check": NO_OFFSET}))
+        found.append(
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column=field.name, regex=ISO_DATETIME, meta={**meta, "check": NOT_TIMESTAMP}
+            )
+        )
+        found.append(
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column=field.name, regex=HAS_OFFSET, meta={**meta, "check": NO_OFFSET}
+            )
+        )
     elif field.type == DECIMAL:
-        found.append(gx.expectations.ExpectColumnValuesToMatchRegex(
-            column=field.name, regex=NUMBER, meta={**meta, "check": NOT_NUMBER}))
+        found.append(
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column=field.name, regex=NUMBER, meta={**meta, "check": NOT_NUMBER}
+            )
+        )
     elif field.type == INTEGER:
-        found.append(gx.expectations.ExpectColumnValuesToMatchRegex(
-            column=field.name, regex=WHOLE_NUMBER, meta={**meta, "check": NOT_INTEGER}))
+        found.append(
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column=field.name, regex=WHOLE_NUMBER, meta={**meta, "check": NOT_INTEGER}
+            )
+        )
     return found
 
 
@@ -118,17 +137,21 @@ def validate_contract(system: str, frame: pd.DataFrame) -> tuple[list[RowFailure
     if frame.empty:
         return [], {"expectations": 0, "failed_expectations": 0}
     context = _context()
-    batch = (context.data_sources.get("landing").get_asset(system).get_batch_definition("batch")
-             .get_batch(batch_parameters={"dataframe": frame}))
-    result = batch.validate(context.suites.get(suite_name(system)),
-                            result_format={"result_format": "COMPLETE"})
+    batch = (
+        context.data_sources.get("landing")
+        .get_asset(system)
+        .get_batch_definition("batch")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(context.suites.get(suite_name(system)), result_format={"result_format": "COMPLETE"})
     by_name = {f.name: f for f in fields(system)}
     first: dict[int, RowFailure] = {}
     failed = 0
     for outcome in result.results:
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"contract check of {system} failed to run: "
-                               f"{outcome.exception_info.get('exception_message')}")
+            raise RuntimeError(
+                f"contract check of {system} failed to run: {outcome.exception_info.get('exception_message')}"
+            )
         if outcome.success:
             continue
         failed += 1
@@ -138,7 +161,8 @@ def validate_contract(system: str, frame: pd.DataFrame) -> tuple[list[RowFailure
         for index in outcome.result.get("unexpected_index_list") or []:
             if index not in first:
                 value = column.at[index]
-                first[index] = RowFailure(index, field.name,
-                                          reason_for(meta["check"], field, None if pd.isna(value) else value))
+                first[index] = RowFailure(
+                    index, field.name, reason_for(meta["check"], field, None if pd.isna(value) else value)
+                )
     summary = {"expectations": len(result.results), "failed_expectations": failed}
     return sorted(first.values(), key=lambda f: f.index), summary

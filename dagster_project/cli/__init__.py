@@ -21,16 +21,17 @@ def parse_as_of(text: str) -> datetime:
 
 
 def _home_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--home", default=None,
-                        help="recon home: warehouse, store, config (default $RECON_HOME, else ./.recon)")
+    parser.add_argument(
+        "--home", default=None, help="recon home: warehouse, store, config (default $RECON_HOME, else ./.recon)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dagster_project.cli import run, simulate
+    from dagster_project.cli import demo, run, simulate
 
     parser = argparse.ArgumentParser(prog="recon", description="Cross-system order reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (simulate, run):
+    for module in (demo, simulate, run):
         for name, help_text, configure, handler in module.COMMANDS:
             sub = commands.add_parser(name, help=help_text, description=help_text)
             _home_option(sub)
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("RECON_DEBUG"):
             raise
-        print(f"recon: internal error: {type(exc).__name__}: {exc}\n"
-              "Re-run with RECON_DEBUG=1 for the traceback and report it.", file=sys.stderr)
+        print(
+            f"recon: internal error: {type(exc).__name__}: {exc}\n"
+            "Re-run with RECON_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
         return 1

@@ -27,12 +27,18 @@ def render_report(report: RunReport, landing: Path) -> str:
     else:
         rows = [[system, *(counts[key] for key, _ in SUMMARY_COLUMNS)] for system, counts in report.systems.items()]
         rows.append(["total", *(sum(c[key] for c in report.systems.values()) for key, _ in SUMMARY_COLUMNS)])
-        lines = [f"Ingested {landing} (run {report.run_id[:8]})", "",
-                 table(["system", *(label for _, label in SUMMARY_COLUMNS)], rows)]
+        lines = [
+            f"Ingested {landing} (run {report.run_id[:8]})",
+            "",
+            table(["system", *(label for _, label in SUMMARY_COLUMNS)], rows),
+        ]
         quarantined = sum(c["rows_quarantined"] for c in report.systems.values())
         if quarantined:
-            lines += ["", f"{quarantined:,} rows quarantined with their reasons: recon.quarantined_rows and "
-                          "recon.quarantined_files in the warehouse."]
+            lines += [
+                "",
+                f"{quarantined:,} rows quarantined with their reasons: recon.quarantined_rows and "
+                "recon.quarantined_files in the warehouse.",
+            ]
     if report.unknown_folders:
         lines += ["", "Ignored folders (not a system): " + ", ".join(report.unknown_folders)]
     if report.skipped:
@@ -53,8 +59,12 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     from dagster_project.cli import parse_as_of
 
     parser.add_argument("--landing", required=True, help="landing zone folder (SOURCE_CONTRACT.md layout)")
-    parser.add_argument("--as-of", type=parse_as_of, default=None,
-                        help="evaluation time, ISO 8601 (default: now); makes results reproducible")
+    parser.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        default=None,
+        help="evaluation time, ISO 8601 (default: now); makes results reproducible",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
 

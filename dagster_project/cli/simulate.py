@@ -10,8 +10,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from dagster_project.simulator import simulate
 
     result = simulate(args.orders, args.seed, Path(args.out), as_of=args.as_of, progress=print)
-    print(f"Wrote {result.events_written:,} events for {result.orders:,} orders in {result.files_written:,} "
-          f"files to {result.landing} (as of {result.as_of.isoformat()}); ground truth: {result.labels_path}")
+    print(
+        f"Wrote {result.events_written:,} events for {result.orders:,} orders in {result.files_written:,} "
+        f"files to {result.landing} (as of {result.as_of.isoformat()}); ground truth: {result.labels_path}"
+    )
     return 0
 
 
@@ -21,8 +23,9 @@ def configure_simulate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--orders", type=int, default=3000, help="orders to simulate (default 3000)")
     parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same files")
     parser.add_argument("--out", required=True, help="output folder: landing/ and ground truth inside")
-    parser.add_argument("--as-of", type=parse_as_of, default=None,
-                        help="simulated 'now', ISO 8601 (default: the current hour)")
+    parser.add_argument(
+        "--as-of", type=parse_as_of, default=None, help="simulated 'now', ISO 8601 (default: the current hour)"
+    )
 
 
 COMMANDS = [

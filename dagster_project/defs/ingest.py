@@ -1,6 +1,5 @@
 """One asset per source system: its new landing files, contract-checked, into `<system>.events`."""
 
-
 import logging
 
 import dagster as dg
@@ -10,8 +9,16 @@ from dagster_project.defs.resources import WAREHOUSE_POOL, ReconResource
 from dagster_project.ingestion.landing import scan_landing
 from dagster_project.ingestion.load import IngestContext, SystemIngest, ingest_system
 
-COUNTS = ("files_ingested", "files_duplicate", "files_quarantined", "rows_in_files", "rows_ingested",
-          "rows_duplicate", "rows_quarantined", "failed_expectations")
+COUNTS = (
+    "files_ingested",
+    "files_duplicate",
+    "files_quarantined",
+    "rows_in_files",
+    "rows_ingested",
+    "rows_duplicate",
+    "rows_quarantined",
+    "failed_expectations",
+)
 
 
 def ingest_metadata(result: SystemIngest, skipped: list[str]) -> dict:
@@ -38,19 +45,27 @@ def build_ingest_asset(system: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, recon: ReconResource) -> dg.MaterializeResult:
         scan = scan_landing(recon.landing_dir(), systems=(system,))
         skipped = [f"{s.rel_path}: {s.reason}" for s in scan.skipped if s.rel_path.startswith(f"{system}/")]
+
         def progress(message: str) -> None:
             context.log.info(message)
             logging.getLogger("recon").info(message)
 
         conn = recon.connect()
         try:
-            ingest_ctx = IngestContext(conn, recon.home_dir().quarantine_dir,
-                                       recon.config().ingest.max_invalid_share, context.run_id, recon.now())
+            ingest_ctx = IngestContext(
+                conn,
+                recon.home_dir().quarantine_dir,
+                recon.config().ingest.max_invalid_share,
+                context.run.run_id,
+                recon.now(),
+            )
             result = ingest_system(ingest_ctx, system, scan.files[system], progress=progress)
         finally:
             conn.close()
-        context.log.info(f"{system}: {result.rows_ingested:,} rows ingested, {result.rows_duplicate:,} "
-                         f"duplicate, {result.rows_quarantined:,} quarantined")
+        context.log.info(
+            f"{system}: {result.rows_ingested:,} rows ingested, {result.rows_duplicate:,} "
+            f"duplicate, {result.rows_quarantined:,} quarantined"
+        )
         return dg.MaterializeResult(metadata=ingest_metadata(result, skipped))
 
     return _ingest

@@ -1,6 +1,5 @@
 """The resource every recon asset uses: where the home (warehouse, store, config) and landing zone are."""
 
-
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,11 +36,14 @@ class ReconResource(dg.ConfigurableResource):
         """Open the warehouse for writing; a clear error when another process holds it."""
         path = self.home_dir().warehouse
         try:
-            return duckdb.connect(str(path), config={"autoinstall_known_extensions": False,
-                                                     "autoload_known_extensions": False})
+            return duckdb.connect(
+                str(path), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+            )
         except duckdb.IOException as exc:
-            raise ReconError(f"cannot open the warehouse {path}: {exc}. Another recon run or the "
-                             "Dagster UI may be writing it; wait for it to finish.") from exc
+            raise ReconError(
+                f"cannot open the warehouse {path}: {exc}. Another recon run or the "
+                "Dagster UI may be writing it; wait for it to finish."
+            ) from exc
 
     def now(self) -> datetime:
         """Naive UTC wall-clock time, stamped on written rows."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields as dataclass_fields
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 
@@ -75,8 +76,9 @@ class IngestContext:
     now: datetime  # naive UTC, stamped on every row written
 
 
-def ingest_system(ctx: IngestContext, system: str, files: list[LandingFile],
-                  progress: Callable[[str], None] | None = None) -> SystemIngest:
+def ingest_system(
+    ctx: IngestContext, system: str, files: list[LandingFile], progress: Callable[[str], None] | None = None
+) -> SystemIngest:
     """Ingest every file of `files` (all of one system) whose content the registry does not know yet."""
     ensure_schema(ctx.conn)
     known = {row[0] for row in ctx.conn.execute("select sha256 from recon.files").fetchall()}
@@ -88,8 +90,10 @@ def ingest_system(ctx: IngestContext, system: str, files: list[LandingFile],
         sha = hashlib.sha256(data).hexdigest()
         if sha in known:
             total.files_duplicate += 1
-            ctx.conn.execute("insert into recon.file_sightings values (?, ?, ?, ?)",
-                             [sha, landing_file.rel_path, ctx.now, ctx.run_id])
+            ctx.conn.execute(
+                "insert into recon.file_sightings values (?, ?, ?, ?)",
+                [sha, landing_file.rel_path, ctx.now, ctx.run_id],
+            )
             continue
         known.add(sha)
         new = _NewFile(landing_file, sha, data)
@@ -115,13 +119,19 @@ def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> Syste
     reasons, reason_fields, failed_expectations = _contract_failures(system, table)
     conn.begin()
     try:
-        conn.register("group_rows", table.append_column("_reason", reasons)
-                      .append_column("_reason_field", reason_fields))
-        conn.register("group_files", pa.table({
-            "idx": pa.array(range(len(group)), pa.int32()),
-            "file_path": [f.file.rel_path for f in group],
-            "sha256": [f.sha256 for f in group],
-        }))
+        conn.register(
+            "group_rows", table.append_column("_reason", reasons).append_column("_reason_field", reason_fields)
+        )
+        conn.register(
+            "group_files",
+            pa.table(
+                {
+                    "idx": pa.array(range(len(group)), pa.int32()),
+                    "file_path": [f.file.rel_path for f in group],
+                    "sha256": [f.sha256 for f in group],
+                }
+            ),
+        )
         conn.execute(f"create or replace temp table staged as {_staging_sql(system)}")
         invalid = dict(conn.execute("select _file_idx, count(_reason) from staged group by 1").fetchall())
         whole = _whole_file_reasons(ctx, group, invalid)
@@ -143,13 +153,15 @@ def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> Syste
 
 
 def _concat(system: str, group: list[_NewFile]) -> pa.Table:
-    schema = pa.schema([("_line", pa.int32()), ("_error", pa.string())]
-                       + [(name, pa.string()) for name in field_names(system)]
-                       + [("extras", pa.string()), ("_file_idx", pa.int32())])
+    schema = pa.schema(
+        [("_line", pa.int32()), ("_error", pa.string())]
+        + [(name, pa.string()) for name in field_names(system)]
+        + [("extras", pa.string()), ("_file_idx", pa.int32())]
+    )
     parts = [
-        f.rows.table.append_column("_file_idx", pa.array(np.full(f.rows.table.num_rows, i, np.int32)))
-        .cast(schema)
-        for i, f in enumerate(group) if f.rows is not None
+        f.rows.table.append_column("_file_idx", pa.array(np.full(f.rows.table.num_rows, i, np.int32))).cast(schema)
+        for i, f in enumerate(group)
+        if f.rows is not None
     ]
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
@@ -172,15 +184,20 @@ def _typed(name: str, type_: str) -> str:
     if type_ == TIMESTAMP:
         return f"try_cast({name} as timestamptz) at time zone 'UTC'"
     if type_ == DECIMAL:  # plain decimals exactly; exponent notation through double
-        return (f"coalesce(try_cast(trim({name}) as decimal(18, 4)), "
-                f"try_cast(try_cast(trim({name}) as double) as decimal(18, 4)))")
+        return (
+            f"coalesce(try_cast(trim({name}) as decimal(18, 4)), "
+            f"try_cast(try_cast(trim({name}) as double) as decimal(18, 4)))"
+        )
     if type_ == INTEGER:
         return f"try_cast(trim({name}) as integer)"
     return name
 
 
-_CAST_PROBLEM = {TIMESTAMP: "is not a valid date and time", DECIMAL: "is out of range for an amount",
-                 INTEGER: "is out of range for a whole number"}
+_CAST_PROBLEM = {
+    TIMESTAMP: "is not a valid date and time",
+    DECIMAL: "is out of range for an amount",
+    INTEGER: "is out of range for a whole number",
+}
 
 
 def _staging_sql(system: str) -> str:
@@ -189,9 +206,10 @@ def _staging_sql(system: str) -> str:
     typed = [f for f in fields(system) if f.type in _CAST_PROBLEM]
     cast_checks = "\n".join(
         f"when {f.name} is not null and {f.name}__typed is null "
-        f"then '{f.name} ''' || {f.name} || ''' {_CAST_PROBLEM[f.type]}'" for f in typed)
-    cast_fields = "\n".join(
-        f"when {f.name} is not null and {f.name}__typed is null then '{f.name}'" for f in typed)
+        f"then '{f.name} ''' || {f.name} || ''' {_CAST_PROBLEM[f.type]}'"
+        for f in typed
+    )
+    cast_fields = "\n".join(f"when {f.name} is not null and {f.name}__typed is null then '{f.name}'" for f in typed)
     values = []
     for f in fields(system):
         value = f"{f.name}__typed" if f.type in _CAST_PROBLEM else f.name
@@ -227,8 +245,9 @@ def _whole_file_reasons(ctx: IngestContext, group: list[_NewFile], invalid: dict
             continue
         total = f.rows.table.num_rows
         problems = ctx.conn.execute(
-            "select _line, _reason from staged where _file_idx = ? and _reason is not null "
-            "order by _line limit ?", [i, SAMPLE_PROBLEMS]).fetchall()
+            "select _line, _reason from staged where _file_idx = ? and _reason is not null order by _line limit ?",
+            [i, SAMPLE_PROBLEMS],
+        ).fetchall()
         whole[i] = (
             f"{invalid[i]} of {total} rows invalid ({invalid[i] / total:.0%}), over the "
             f"{ctx.max_invalid_share:.0%} limit (ingest.max_invalid_share); first problems: "
@@ -242,21 +261,24 @@ def _quarantine_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
     bad = ctx.conn.execute(
         "select _file_idx, _line, _reason_field, _reason from staged "
         "where _reason is not null and _file_idx not in (select idx from whole_files) "
-        "order by _file_idx, _line").fetchall()
+        "order by _file_idx, _line"
+    ).fetchall()
     if bad:
-        rows = pa.table({
-            "system": [system] * len(bad),
-            "file_path": [group[i].file.rel_path for i, *_ in bad],
-            "file_sha256": [group[i].sha256 for i, *_ in bad],
-            "line": pa.array([line for _, line, *_ in bad], pa.int32()),
-            "raw_text": [group[i].rows.raw_text(line) for i, line, *_ in bad],
-            "field": pa.array([f for _, _, f, _ in bad], pa.string()),
-            "reason": [r for *_, r in bad],
-        })
+        rows = pa.table(
+            {
+                "system": [system] * len(bad),
+                "file_path": [group[i].file.rel_path for i, *_ in bad],
+                "file_sha256": [group[i].sha256 for i, *_ in bad],
+                "line": pa.array([line for _, line, *_ in bad], pa.int32()),
+                "raw_text": [group[i].rows.raw_text(line) for i, line, *_ in bad],
+                "field": pa.array([f for _, _, f, _ in bad], pa.string()),
+                "reason": [r for *_, r in bad],
+            }
+        )
         ctx.conn.register("bad_rows", rows)
         ctx.conn.execute(
-            "insert into recon.quarantined_rows select *, ?::timestamp, ?, null from bad_rows",
-            [ctx.now, ctx.run_id])
+            "insert into recon.quarantined_rows select *, ?::timestamp, ?, null from bad_rows", [ctx.now, ctx.run_id]
+        )
         ctx.conn.unregister("bad_rows")
     return Counter(f or "structure" for _, _, f, _ in bad)
 
@@ -276,14 +298,17 @@ def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
         from staged as s
         where s._reason is null and s._file_idx not in (select idx from whole_files)
     """)
-    conn.execute(f"""
+    conn.execute(
+        f"""
         insert into {raw} ({", ".join(names)}, extras, _file_path, _file_sha256, _line, _ingested_at, _run_id)
         select {", ".join(f"c.{n}" for n in names)}, c.extras, g.file_path, g.sha256, c._line, ?, ?
         from candidates as c
         join group_files as g on g.idx = c._file_idx
         where c._rank = 1 and not c._exists
         order by c._file_idx, c._line
-    """, [ctx.now, ctx.run_id])
+    """,
+        [ctx.now, ctx.run_id],
+    )
     same = " and ".join(f"c.{n} is not distinct from r.{n}" for n in names)
     duplicates = conn.execute(f"""
         select c._file_idx, c._line, c.event_id, {same} as same_content
@@ -293,28 +318,43 @@ def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
         order by c._file_idx, c._line
     """).fetchall()
     if duplicates:
-        conn.register("dupes", pa.table({
-            "system": [system] * len(duplicates),
-            "event_id": [d[2] for d in duplicates],
-            "file_path": [group[d[0]].file.rel_path for d in duplicates],
-            "file_sha256": [group[d[0]].sha256 for d in duplicates],
-            "line": pa.array([d[1] for d in duplicates], pa.int32()),
-            "same_content": [d[3] for d in duplicates],
-            # A copy that differs from the kept event is stored whole: nothing it said is lost.
-            "raw_text": [None if d[3] else group[d[0]].rows.raw_text(d[1]) for d in duplicates],
-        }))
-        conn.execute("insert into recon.duplicate_events select *, ?::timestamp, ? from dupes",
-                     [ctx.now, ctx.run_id])
+        conn.register(
+            "dupes",
+            pa.table(
+                {
+                    "system": [system] * len(duplicates),
+                    "event_id": [d[2] for d in duplicates],
+                    "file_path": [group[d[0]].file.rel_path for d in duplicates],
+                    "file_sha256": [group[d[0]].sha256 for d in duplicates],
+                    "line": pa.array([d[1] for d in duplicates], pa.int32()),
+                    "same_content": [d[3] for d in duplicates],
+                    # A copy that differs from the kept event is stored whole: nothing it said is lost.
+                    "raw_text": [None if d[3] else group[d[0]].rows.raw_text(d[1]) for d in duplicates],
+                }
+            ),
+        )
+        conn.execute("insert into recon.duplicate_events select *, ?::timestamp, ? from dupes", [ctx.now, ctx.run_id])
         conn.unregister("dupes")
     counts = conn.execute("""
-        select _file_idx, count(*) filter (where _rank = 1 and not _exists), count(*) filter (where _rank > 1 or _exists)
-        from candidates group by 1
+        select
+            _file_idx,
+            count(*) filter (where _rank = 1 and not _exists),
+            count(*) filter (where _rank > 1 or _exists)
+        from candidates
+        group by 1
     """).fetchall()
     return {idx: (ingested, dup) for idx, ingested, dup in counts}
 
 
-def _register_files(ctx: IngestContext, system: str, group: list[_NewFile], whole: dict[int, str],
-                    invalid: dict[int, int], per_file: dict[int, tuple[int, int]], result: SystemIngest) -> None:
+def _register_files(
+    ctx: IngestContext,
+    system: str,
+    group: list[_NewFile],
+    whole: dict[int, str],
+    invalid: dict[int, int],
+    per_file: dict[int, tuple[int, int]],
+    result: SystemIngest,
+) -> None:
     for i, f in enumerate(group):
         total = f.row_count
         ingested, duplicate = per_file.get(i, (0, 0))
@@ -322,16 +362,39 @@ def _register_files(ctx: IngestContext, system: str, group: list[_NewFile], whol
         status = "quarantined" if i in whole else "ingested"
         ctx.conn.execute(
             "insert into recon.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [f.sha256, system, f.file.rel_path, f.file.format, len(f.data), total, ingested, duplicate,
-             quarantined, status, ctx.now, ctx.run_id])
+            [
+                f.sha256,
+                system,
+                f.file.rel_path,
+                f.file.format,
+                len(f.data),
+                total,
+                ingested,
+                duplicate,
+                quarantined,
+                status,
+                ctx.now,
+                ctx.run_id,
+            ],
+        )
         if i in whole:
             stored = ctx.quarantine_dir / f"{f.sha256}{f.file.path.suffix}"
             stored.parent.mkdir(parents=True, exist_ok=True)
             stored.write_bytes(f.data)
             ctx.conn.execute(
                 "insert into recon.quarantined_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
-                [system, f.file.rel_path, f.sha256, str(stored), total, invalid.get(i, total),
-                 whole[i], ctx.now, ctx.run_id])
+                [
+                    system,
+                    f.file.rel_path,
+                    f.sha256,
+                    str(stored),
+                    total,
+                    invalid.get(i, total),
+                    whole[i],
+                    ctx.now,
+                    ctx.run_id,
+                ],
+            )
             result.files_quarantined += 1
         else:
             result.files_ingested += 1

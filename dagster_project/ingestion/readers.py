@@ -46,8 +46,7 @@ def _decode(data: bytes, header_lines: int) -> str:
         line = data[: exc.start].count(b"\n") + 1
         rows = sum(1 for chunk in data.split(b"\n") if chunk.strip()) - header_lines
         raise UnreadableFile(
-            f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line} cannot be decoded; "
-            "re-export the file as UTF-8",
+            f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line} cannot be decoded; re-export the file as UTF-8",
             rows_total=max(rows, 0),
         ) from exc
 
@@ -92,7 +91,7 @@ def read_jsonl(data: bytes, system: str, conn: duckdb.DuckDBPyConnection) -> Fil
             order by _line
             """,
             [drop_known],
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         conn.unregister("jsonl_batch")
     values = parsed["_values"].combine_chunks()
@@ -135,8 +134,9 @@ def read_csv(data: bytes, system: str) -> FileRows:
             continue
         starts.append(start)
         ends.append(reader.line_num)
-        errors.append(None if len(row) == len(header) else
-                      f"CSV row has {len(row)} cells but the header has {len(header)}")
+        errors.append(
+            None if len(row) == len(header) else f"CSV row has {len(row)} cells but the header has {len(header)}"
+        )
         rows.append(row if len(row) == len(header) else [""] * len(header))
     columns: dict[str, pa.Array] = {
         "_line": pa.array(starts, pa.int32()),
@@ -144,8 +144,9 @@ def read_csv(data: bytes, system: str) -> FileRows:
     }
     for name in names:
         i = index.get(name)
-        columns[name] = _null_if_blank(pa.array([r[i] for r in rows] if i is not None else [None] * len(rows),
-                                                pa.string()))
+        columns[name] = _null_if_blank(
+            pa.array([r[i] for r in rows] if i is not None else [None] * len(rows), pa.string())
+        )
     columns["extras"] = pa.array(
         [_extras_json({h: r[i] for i, h in extra_cols}) for r in rows] if extra_cols else [None] * len(rows),
         pa.string(),
@@ -161,18 +162,22 @@ def read_parquet(data: bytes, system: str) -> FileRows:
         raise UnreadableFile(f"unreadable Parquet (truncated or corrupt): {exc}") from None
     _check_columns(system, table.column_names, "Parquet columns")
     names = [f.name for f in fields(system)]
-    columns: dict[str, pa.Array] = {"_line": pa.array(range(1, table.num_rows + 1), pa.int32()),
-                                    "_error": pa.nulls(table.num_rows, pa.string())}
+    columns: dict[str, pa.Array] = {
+        "_line": pa.array(range(1, table.num_rows + 1), pa.int32()),
+        "_error": pa.nulls(table.num_rows, pa.string()),
+    }
     for name in names:
-        columns[name] = (_null_if_blank(_parquet_text(table[name])) if name in table.column_names
-                         else pa.nulls(table.num_rows, pa.string()))
+        columns[name] = (
+            _null_if_blank(_parquet_text(table[name]))
+            if name in table.column_names
+            else pa.nulls(table.num_rows, pa.string())
+        )
     extra = [c for c in table.column_names if c not in names]
     extras_rows = table.select(extra).to_pylist() if extra else None
     columns["extras"] = pa.array(
         [_extras_json(r) for r in extras_rows] if extras_rows else [None] * table.num_rows, pa.string()
     )
-    return FileRows(pa.table(columns),
-                    lambda line: json.dumps(table.slice(line - 1, 1).to_pylist()[0], default=str))
+    return FileRows(pa.table(columns), lambda line: json.dumps(table.slice(line - 1, 1).to_pylist()[0], default=str))
 
 
 def _parquet_text(column: pa.ChunkedArray) -> pa.Array:
@@ -196,8 +201,11 @@ def _check_columns(system: str, columns: list[str], what: str) -> None:
     missing = [f.name for f in fields(system) if f.always_required and f.name not in columns]
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if missing or duplicated:
-        problem = (f"missing required column(s) {', '.join(missing)}" if missing
-                   else f"duplicated column(s) {', '.join(duplicated)}")
+        problem = (
+            f"missing required column(s) {', '.join(missing)}"
+            if missing
+            else f"duplicated column(s) {', '.join(duplicated)}"
+        )
         raise UnreadableFile(
             f"wrong {what}: {problem}; a {system} batch needs "
             f"{', '.join(f.name for f in fields(system) if f.always_required)}"

@@ -1,0 +1,33 @@
+# recon: `make demo` installs everything and runs the demo; `make test` runs the whole test suite.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+# uv from PATH, else the one pip installs for the machine's Python 3.11.
+UV := $(shell command -v uv 2>/dev/null || echo python3.11 -m uv)
+RUN := $(UV) run --frozen --python 3.11
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint bench bench-ingest clean
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3.11 -m pip install --quiet uv
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+demo: install
+	$(RUN) recon demo
+
+test: install
+	$(RUN) pytest $(PYTEST_ARGS)
+
+lint: install
+	$(RUN) ruff check dagster_project expectations sensors tests bench
+
+bench-ingest: install
+	$(RUN) python -m bench.ingest --orders 100000
+
+bench: bench-ingest
+
+clean:
+	rm -rf .recon bench/work .pytest_cache
