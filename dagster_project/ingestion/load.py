@@ -305,7 +305,6 @@ def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
         from candidates as c
         join group_files as g on g.idx = c._file_idx
         where c._rank = 1 and not c._exists
-        order by c._file_idx, c._line
     """,
         [ctx.now, ctx.run_id],
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -61,47 +62,86 @@ def _null_if_blank(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(pc.utf8_trim_whitespace(column), ""), pa.scalar(None, pa.string()), column)
 
 
+def _lines(data: bytes) -> pa.LargeStringArray:
+    """The file's lines as an Arrow array over the file's own bytes (no copy); each keeps its line end."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")) + 1
+    tail = [len(data)] if not ends.size or ends[-1] != len(data) else []
+    offsets = np.concatenate(([0], ends, tail)).astype(np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        lines.validate(full=True)  # checks UTF-8
+    except pa.ArrowInvalid:
+        _decode(data, header_lines=0)  # raises UnreadableFile naming the line and byte
+        raise
+    return lines
+
+
 def read_jsonl(data: bytes, system: str, conn: duckdb.DuckDBPyConnection) -> FileRows:
-    lines = _physical_lines(_decode(data, header_lines=0))
-    batch = pa.table({"_line": pa.array(range(1, len(lines) + 1), pa.int32()), "_raw": pa.array(lines)})
+    lines = _lines(data)
+    batch = pa.table({"_line": pa.array(np.arange(1, len(lines) + 1, dtype=np.int32)), "_raw": lines})
     batch = batch.filter(pc.invert(pc.equal(pc.utf8_trim_whitespace(batch["_raw"]), "")))
     names = [f.name for f in fields(system)]
+    # Three passes so that the costly JSON functions only see rows they apply to (DuckDB would raise on
+    # a malformed line even inside a CASE branch): which lines are objects, their values, their extras.
+    checked = _duck(
+        conn,
+        "select _line, _raw, json_valid(_raw) as is_json, starts_with(ltrim(_raw), '{') as is_object from batch",
+        batch=batch,
+    )
+    is_object = pc.and_(checked["is_json"], checked["is_object"])
+    broken = checked.filter(pc.invert(is_object))
     paths = ", ".join(f"'$.\"{name}\"'" for name in names)
+    known = "[" + ", ".join(f"'{name}'" for name in names) + "]"
+    objects = _duck(
+        conn,
+        f"""
+        select _line, _raw, json_extract_string(_raw, [{paths}]) as _values,
+            len(list_filter(json_keys(_raw), k -> not list_contains({known}, k))) > 0 as has_extras
+        from batch""",
+        batch=checked.filter(is_object).select(["_line", "_raw"]),
+    )
     # A JSON merge-patch with nulls removes the contract's keys: what is left are the extras.
-    drop_known = json.dumps(dict.fromkeys(names))
-    conn.register("jsonl_batch", batch)
-    try:
-        # try(): DuckDB may evaluate a CASE branch on every row, and the JSON functions raise on bad lines.
-        parsed = conn.execute(
-            f"""
-            with typed as (
-                select _line, _raw, json_valid(_raw) as is_json, try(json_type(_raw)) as json_kind
-                from jsonl_batch
-            )
-            select
-                _line,
-                case
-                    when not is_json then 'malformed JSON: the line does not parse'
-                    when json_kind <> 'OBJECT' then 'the line is JSON but not an object'
-                end as _error,
-                case when json_kind = 'OBJECT' then try(json_extract_string(_raw, [{paths}])) end as _values,
-                case when json_kind = 'OBJECT' then nullif(try(json_merge_patch(_raw, ?::json))::varchar, '{{}}')
-                    end as extras
-            from typed
-            order by _line
-            """,
-            [drop_known],
-        ).to_arrow_table()
-    finally:
-        conn.unregister("jsonl_batch")
-    values = parsed["_values"].combine_chunks()
-    columns = {"_line": parsed["_line"], "_error": parsed["_error"]}
-    # Rows that are not JSON objects carry no values: give them a list of nulls to index into.
-    values = pc.fill_null(values, pa.scalar([None] * len(names), values.type))
+    extras = _duck(
+        conn,
+        "select _line, json_merge_patch(_raw, ?::json)::varchar as extras from batch",
+        [json.dumps(dict.fromkeys(names))],
+        batch=objects.filter(objects["has_extras"]).select(["_line", "_raw"]),
+    )
+    extras_by_line = dict(zip(extras["_line"].to_pylist(), extras["extras"].to_pylist(), strict=True))
+    values = objects["_values"].combine_chunks()
+    columns: dict[str, pa.Array] = {
+        "_line": pa.concat_arrays([objects["_line"].combine_chunks(), broken["_line"].combine_chunks()]),
+        "_error": pa.concat_arrays(
+            [
+                pa.nulls(objects.num_rows, pa.string()),
+                pa.array(
+                    [
+                        "malformed JSON: the line does not parse" if not ok else "the line is JSON but not an object"
+                        for ok in broken["is_json"].to_pylist()
+                    ],
+                    pa.string(),
+                ),
+            ]
+        ),
+    }
     for i, name in enumerate(names):
-        columns[name] = _null_if_blank(pc.list_element(values, i))
-    columns["extras"] = parsed["extras"]
-    return FileRows(pa.table(columns), lambda line: lines[line - 1])
+        columns[name] = pa.concat_arrays(
+            [_null_if_blank(pc.list_element(values, i)), pa.nulls(broken.num_rows, pa.string())]
+        )
+    columns["extras"] = (
+        pa.array([extras_by_line.get(line) for line in columns["_line"].to_pylist()], pa.string())
+        if extras_by_line
+        else pa.nulls(len(columns["_line"]), pa.string())
+    )
+    return FileRows(pa.table(columns), lambda line: lines[line - 1].as_py().rstrip("\r\n"))
+
+
+def _duck(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, *, batch: pa.Table) -> pa.Table:
+    conn.register("batch", batch)
+    try:
+        return conn.execute(sql, params or []).to_arrow_table()
+    finally:
+        conn.unregister("batch")
 
 
 def read_csv(data: bytes, system: str) -> FileRows:
