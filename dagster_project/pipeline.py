@@ -38,6 +38,7 @@ def open_instance(home: Home) -> dg.DagsterInstance:
 @dataclass
 class RunReport:
     systems: dict[str, dict[str, int]]
+    contract_seconds: dict[str, float]
     unknown_folders: list[str]
     skipped: list[SkippedFile]
     run_id: str
@@ -82,8 +83,9 @@ def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None) -> Ru
     )
     if not result.success:
         raise ReconError(_root_cause(result))
-    systems = {}
+    systems, contract_seconds = {}, {}
     for system in SYSTEMS:
         (materialization,) = result.asset_materializations_for_node(f"{system}__events")
         systems[system] = {name: materialization.metadata[name].value for name in COUNTS}
-    return RunReport(systems, scan.unknown_folders, scan.skipped, result.run_id, as_of)
+        contract_seconds[system] = materialization.metadata["contract_check_seconds"].value
+    return RunReport(systems, contract_seconds, scan.unknown_folders, scan.skipped, result.run_id, as_of)

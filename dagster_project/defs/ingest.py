@@ -23,6 +23,7 @@ COUNTS = (
 
 def ingest_metadata(result: SystemIngest, skipped: list[str]) -> dict:
     metadata: dict = {name: getattr(result, name) for name in COUNTS}
+    metadata["contract_check_seconds"] = round(result.contract_seconds, 3)
     metadata["quarantined_by_field"] = dg.MetadataValue.json(dict(sorted(result.quarantined_by_field.items())))
     metadata["skipped_files"] = dg.MetadataValue.json(skipped)
     return metadata

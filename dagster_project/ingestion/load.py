@@ -10,6 +10,7 @@ anything new (the raw table is append-only).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,12 @@ class SystemIngest:
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     failed_expectations: int = 0
+    contract_seconds: float = 0.0  # time spent in the Great Expectations contract check
     quarantined_by_field: Counter = field(default_factory=Counter)
 
     def add(self, other: SystemIngest) -> None:
         for f in dataclass_fields(self):
-            if f.type == "int":
+            if f.type in ("int", "float"):
                 setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         self.quarantined_by_field.update(other.quarantined_by_field)
 
@@ -116,7 +118,9 @@ def ingest_system(
 def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> SystemIngest:
     conn = ctx.conn
     table = _concat(system, group)
+    started = time.perf_counter()
     reasons, reason_fields, failed_expectations = _contract_failures(system, table)
+    contract_seconds = time.perf_counter() - started
     conn.begin()
     try:
         conn.register(
@@ -138,7 +142,7 @@ def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> Syste
         conn.execute("create or replace temp table whole_files (idx integer)")
         if whole:
             conn.executemany("insert into whole_files values (?)", [[i] for i in whole])
-        result = SystemIngest(system, failed_expectations=failed_expectations)
+        result = SystemIngest(system, failed_expectations=failed_expectations, contract_seconds=contract_seconds)
         result.quarantined_by_field = _quarantine_rows(ctx, system, group)
         per_file = _insert_new_rows(ctx, system, group)
         _register_files(ctx, system, group, whole, invalid, per_file, result)

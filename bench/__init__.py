@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench`. Results are written under bench/results/ (Markdown and JSON)."""
