@@ -1,0 +1,79 @@
+{#-
+    The columns every rule model (int_divergence_<rule>) emits, in this order, so
+    int_divergences_unioned can stack them:
+      order_id, rule_id, divergence_start, resolved_at (null while it lasts; may be after as_of),
+      detected_at (when the rule's condition became true: the SLA clock starts there),
+      subject_system (the lagging / diverging system), systems (comma list), expected_state,
+      observed_state, exposure_amount, exposure_currency, subject_carrier (a carrier name the order
+      attributes cannot give, R9), is_rule_mapping_error / is_manual_override (the rule's own
+      classification evidence), rule_evidence (its text), summary_fact (what happened, plainly).
+-#}
+{% macro divergence_columns() -%}
+    {{ return([
+        'order_id', 'rule_id', 'divergence_start', 'resolved_at', 'detected_at', 'subject_system',
+        'systems', 'expected_state', 'observed_state', 'exposure_amount', 'exposure_currency',
+        'subject_carrier', 'is_rule_mapping_error', 'is_manual_override', 'rule_evidence', 'summary_fact',
+    ]) }}
+{%- endmacro %}
+
+{#- The rule models unioned into the marts, one per RULES.md rule. -#}
+{% macro divergence_rule_models() -%}
+    {{ return([
+        'int_divergence_delivery_status_conflict',
+        'int_divergence_timeline_sequence_error',
+        'int_divergence_rto_without_ndr',
+        'int_divergence_revenue_not_recognized',
+        'int_divergence_refund_before_return',
+        'int_divergence_ticket_closed_before_order',
+        'int_divergence_status_reversal',
+        'int_divergence_missing_in_system',
+        'int_divergence_orphan_record',
+        'int_divergence_amount_mismatch',
+        'int_divergence_overdue_unfulfilled',
+    ]) }}
+{%- endmacro %}
+
+{#- A system name as people write it in a sentence. -#}
+{% macro system_label(system) -%}
+    case {{ system }}
+        when 'oms' then 'OMS'
+        when 'wms' then 'WMS'
+        when 'crm' then 'CRM'
+        when 'erp' then 'ERP'
+        when 'carrier' then 'Carrier'
+        when 'payments' then 'Payments'
+        else {{ system }}
+    end
+{%- endmacro %}
+
+{#- A canonical state as words: out_for_delivery -> out for delivery. -#}
+{% macro state_label(state) -%}
+    replace(coalesce({{ state }}, 'nothing'), '_', ' ')
+{%- endmacro %}
+
+{#-
+    True when the change was made by a support agent and the same system logged no `api:*` event for
+    the order within +/- window of it (RULES.md classification, manual_override for R1 and R7).
+-#}
+{% macro is_agent_change_without_api(actor_type, order_id, system, changed_at) -%}
+    (
+        {{ actor_type }} = 'agent'
+        and not exists (
+            select 1
+            from {{ ref('int_order_events_unioned') }} as api_events
+            where api_events.order_id = {{ order_id }}
+                and api_events.source_system = {{ system }}
+                and api_events.actor_type = 'api'
+                and api_events.event_at >= {{ dbt.dateadd('minute', -1 * var('window_minutes'), changed_at) }}
+                and api_events.event_at <= {{ dbt.dateadd('minute', var('window_minutes'), changed_at) }}
+        )
+    )
+{%- endmacro %}
+
+{#- The end of a divergence as seen at as_of: its resolution if that happened by then, else as_of. -#}
+{% macro effective_end(resolved_at) -%}
+    case
+        when {{ resolved_at }} is not null and {{ resolved_at }} <= {{ recon.as_of() }} then {{ resolved_at }}
+        else {{ recon.as_of() }}
+    end
+{%- endmacro %}
