@@ -43,9 +43,26 @@ class RulesConfig:
 
 
 @dataclass(frozen=True)
+class SeverityConfig:
+    # Exposure (order amount at risk, refund or amount difference) at or above which severity is high / medium.
+    high: float = 5000.0
+    medium: float = 500.0
+
+
+@dataclass(frozen=True)
+class SlaHoursConfig:
+    # Hours the owner team has to acknowledge, counted from when the exception opened.
+    high: float = 4.0
+    medium: float = 24.0
+    low: float = 72.0
+
+
+@dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
+    severity: SeverityConfig = field(default_factory=SeverityConfig)
+    sla_hours: SlaHoursConfig = field(default_factory=SlaHoursConfig)
     # Added on top of the shipped status map: {system: {NATIVE_STATUS: canonical_state}}.
     status_map: dict[str, dict[str, str]] = field(default_factory=dict)
 

@@ -27,11 +27,11 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dagster_project.cli import demo, run, simulate
+    from dagster_project.cli import demo, divergences, run, simulate
 
     parser = argparse.ArgumentParser(prog="recon", description="Cross-system order reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, simulate, run):
+    for module in (demo, simulate, run, divergences):
         for name, help_text, configure, handler in module.COMMANDS:
             sub = commands.add_parser(name, help=help_text, description=help_text)
             _home_option(sub)

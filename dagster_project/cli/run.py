@@ -39,6 +39,21 @@ def render_report(report: RunReport, landing: Path) -> str:
                 f"{quarantined:,} rows quarantined with their reasons: recon.quarantined_rows and "
                 "recon.quarantined_files in the warehouse.",
             ]
+    counts = report.divergences
+    if counts is not None:
+        lines += [
+            "",
+            f"Divergences: {counts['total']:,} ({counts['open_action']:,} open in the action queue, "
+            f"{counts['informational']:,} informational).",
+        ]
+    if counts and counts["by_rule"]:
+        lines.append(
+            table(
+                ["rule", "divergences", "open action", "informational"],
+                [[rule, c["total"], c["open_action"], c["informational"]] for rule, c in counts["by_rule"].items()],
+            )
+        )
+        lines.append("See them with `recon divergences`, one order with `recon order ORDER_ID`.")
     if report.unknown_folders:
         lines += ["", "Ignored folders (not a system): " + ", ".join(report.unknown_folders)]
     if report.skipped:

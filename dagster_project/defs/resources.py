@@ -45,6 +45,13 @@ class ReconResource(dg.ConfigurableResource):
                 "Dagster UI may be writing it; wait for it to finish."
             ) from exc
 
+    def as_of_datetime(self) -> datetime | None:
+        """The pinned evaluation time (aware, UTC), or None for "now"."""
+        if not self.as_of:
+            return None
+        value = datetime.fromisoformat(self.as_of.replace("Z", "+00:00"))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
     def now(self) -> datetime:
         """Naive UTC wall-clock time, stamped on written rows."""
         return datetime.now(UTC).replace(tzinfo=None)

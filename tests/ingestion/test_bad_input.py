@@ -96,7 +96,7 @@ def ingested(tmp_path_factory):
     write_batch(landing, "legacy_pos", "x", [carrier_event])
     (landing / "oms" / "half.jsonl.tmp").write_text("{")
     (landing / "oms" / ".partial.jsonl").write_text("{")
-    report = run_pipeline(home, landing)
+    report = run_pipeline(home, landing, marts=False)
     conn = duckdb.connect(str(home.warehouse), read_only=True)
     yield report, conn
     conn.close()

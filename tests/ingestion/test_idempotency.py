@@ -27,9 +27,9 @@ def test_second_run_ingests_nothing(home, landing):
             }
         ],
     )
-    first = run_pipeline(home, landing)
+    first = run_pipeline(home, landing, marts=False)
     assert first.systems["oms"]["rows_ingested"] == 2 and first.systems["crm"]["rows_ingested"] == 1
-    second = run_pipeline(home, landing)
+    second = run_pipeline(home, landing, marts=False)
     assert second.nothing_new
     assert second.systems["oms"] == {
         "files_ingested": 0,
@@ -49,11 +49,11 @@ def test_second_run_ingests_nothing(home, landing):
 
 def test_same_file_under_a_new_name_is_ingested_once(home, landing):
     original = write_batch(landing, "oms", "2026-03-01/b1", [oms_event(1), oms_event(2)])
-    run_pipeline(home, landing)
+    run_pipeline(home, landing, marts=False)
     copy = landing / "oms" / "resent" / "b1-copy.jsonl"
     copy.parent.mkdir()
     shutil.copy(original, copy)
-    report = run_pipeline(home, landing)
+    report = run_pipeline(home, landing, marts=False)
     assert report.systems["oms"]["files_duplicate"] == 2
     assert report.systems["oms"]["rows_ingested"] == 0
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
@@ -67,12 +67,12 @@ def test_late_and_out_of_order_batches(home, landing):
     """A late batch carrying old events and a batch named before the first one are both ingested; the
     raw table ends the same as if everything had arrived in time."""
     write_batch(landing, "oms", "2026-03-05/b5", [oms_event(5, "SHIPPED", awb="A1", carrier="x")])
-    run_pipeline(home, landing)
+    run_pipeline(home, landing, marts=False)
     write_batch(landing, "oms", "2026-03-01/b1", [oms_event(1, "CREATED"), oms_event(2)])
     write_batch(
         landing, "oms", "2026-03-09/late", [oms_event(3, "PACKED"), oms_event(5, "SHIPPED", awb="A1", carrier="x")]
     )
-    report = run_pipeline(home, landing)
+    report = run_pipeline(home, landing, marts=False)
     assert (report.systems["oms"]["rows_ingested"], report.systems["oms"]["rows_duplicate"]) == (3, 1)
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
         assert [r[0] for r in raw_rows(conn)] == ["oms-1", "oms-2", "oms-3", "oms-5"]

@@ -1,0 +1,1 @@
+"""Reusable pieces of the code location: the dbt project, its translator and its vars."""
