@@ -88,6 +88,7 @@ def read_jsonl(data: bytes, system: str, conn: duckdb.DuckDBPyConnection) -> Fil
         "select _line, _raw, json_valid(_raw) as is_json, starts_with(ltrim(_raw), '{') as is_object from batch",
         batch=batch,
     )
+    checked = checked.set_column(2, "is_json", _strict_json(checked["_raw"], checked["is_json"]))
     is_object = pc.and_(checked["is_json"], checked["is_object"])
     broken = checked.filter(pc.invert(is_object))
     paths = ", ".join(f"'$.\"{name}\"'" for name in names)
@@ -134,6 +135,26 @@ def read_jsonl(data: bytes, system: str, conn: duckdb.DuckDBPyConnection) -> Fil
         else pa.nulls(len(columns["_line"]), pa.string())
     )
     return FileRows(pa.table(columns), lambda line: lines[line - 1].as_py().rstrip("\r\n"))
+
+
+# DuckDB's JSON parser accepts trailing commas and NaN/Infinity, which JSON does not: lines where either
+# may occur are parsed again strictly (rarely more than a handful).
+_LENIENT_JSON = r",\s*[}\]]|NaN|Infinity"
+
+
+def _strict_json(raw: pa.ChunkedArray, is_json: pa.ChunkedArray) -> pa.Array:
+    valid = is_json.to_numpy(zero_copy_only=False).copy()
+    suspects = np.flatnonzero(valid & pc.match_substring_regex(raw, _LENIENT_JSON).to_numpy(zero_copy_only=False))
+    for i in suspects:
+        try:
+            json.loads(raw[int(i)].as_py(), parse_constant=_reject_constant)
+        except ValueError:
+            valid[i] = False
+    return pa.array(valid)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _duck(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, *, batch: pa.Table) -> pa.Table:

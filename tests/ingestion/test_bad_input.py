@@ -34,11 +34,13 @@ def ingested(tmp_path_factory):
     good = [oms_event(1, "CREATED"), oms_event(2), oms_event(3, "SHIPPED", awb="AWB1", carrier="bluedart")]
     write_batch(landing, "oms", "2026-03-01/good", good)
     write_batch(landing, "oms", "2026-03-01/copy_of_good", good)  # same bytes, another name
-    mixed = [oms_event(n) for n in range(10, 30)]  # 3 bad lines of 21: under the 20 % limit
+    mixed = [oms_event(n) for n in range(10, 40)]  # 5 bad lines of 33: under the 20 % limit
     mixed[4]["event_ts"] = "2026-03-01T10:00:00"  # line 5: no offset
     mixed[7].pop("order_id")  # line 8: missing required field
     lines = encode(mixed, "jsonl").decode().splitlines()
     lines.insert(2, '{"event_id": "oms-broken", "event_ts": ')  # line 3: malformed JSON
+    lines.insert(10, lines[9][:-1] + ', }')  # line 11: a trailing comma (DuckDB alone would accept it)
+    lines.insert(11, '{"event_id": "oms-nan", "amount": NaN}')  # line 12: NaN is not JSON
     (landing / "oms" / "2026-03-02").mkdir(parents=True)
     (landing / "oms" / "2026-03-02" / "mixed.jsonl").write_text("\n".join(lines) + "\n")
     # Late batch: one exact repeat of an ingested event, one same event_id with other content.
@@ -117,6 +119,8 @@ def test_bad_rows_are_quarantined_with_exact_reasons(ingested):
             "event_ts '2026-03-01T10:00:00' has no UTC offset; add one (Z, +05:30, ...)",
         ),
         ("oms/2026-03-02/mixed.jsonl", 9, "order_id", "missing required field 'order_id'"),
+        ("oms/2026-03-02/mixed.jsonl", 11, None, "malformed JSON: the line does not parse"),
+        ("oms/2026-03-02/mixed.jsonl", 12, None, "malformed JSON: the line does not parse"),
         ("payments/p1.csv", 3, "amount", "amount '12,5x' is not a number"),
         ("payments/p1.csv", 4, "payment_id", "missing required field 'payment_id'"),
     ]
@@ -170,10 +174,10 @@ def test_counts_per_system(ingested):
         "files_ingested": 3,
         "files_duplicate": 1,
         "files_quarantined": 0,
-        "rows_in_files": 26,
-        "rows_ingested": 21,
+        "rows_in_files": 38,
+        "rows_ingested": 31,
         "rows_duplicate": 2,
-        "rows_quarantined": 3,
+        "rows_quarantined": 5,
         "failed_expectations": 2,
     }
     assert report.systems["payments"]["rows_ingested"] == 8
