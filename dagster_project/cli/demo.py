@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
 from dagster_project.cli.render import table
 from dagster_project.cli.run import render_report
 from dagster_project.contract import SYSTEMS
+from dagster_project.errors import ReconError
 from dagster_project.home import Home
 from dagster_project.pipeline import run_pipeline
 
@@ -21,7 +24,9 @@ def warehouse_totals(home: Home) -> str:
     with duckdb.connect(str(home.warehouse), read_only=True) as conn:
         rows = [[system, conn.execute(f"select count(*) from {system}.events").fetchone()[0]] for system in SYSTEMS]
         quarantined_rows = conn.execute("select count(*) from recon.quarantined_rows").fetchone()[0]
-        quarantined_files = conn.execute("select count(*) from recon.quarantined_files").fetchone()[0]
+        quarantined_files, rows_in_them = conn.execute(
+            "select count(*), coalesce(sum(rows_total), 0) from recon.quarantined_files"
+        ).fetchone()
         duplicates = conn.execute("select count(*) from recon.duplicate_events").fetchone()[0]
     rows.append(["total", sum(r[1] for r in rows)])
     return "\n".join(
@@ -30,25 +35,44 @@ def warehouse_totals(home: Home) -> str:
             "",
             table(["system", "events"], rows),
             "",
-            f"Quarantined: {quarantined_rows:,} rows and {quarantined_files:,} files, each with its reason; "
-            f"{duplicates:,} duplicate events counted and set aside.",
+            f"Quarantined, each with its reason: {quarantined_rows:,} single rows, and {quarantined_files:,} whole "
+            f"files ({rows_in_them:,} rows). {duplicates:,} duplicate events counted and set aside.",
         ]
     )
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def _simulated_landing(out: Path, args: argparse.Namespace) -> Path:
+    """The demo's landing zone: simulated once, reused by every later demo with the same parameters."""
     from dagster_project.simulator import simulate
 
+    manifest = out / "simulation.json"
+    wanted = {"orders": args.orders, "seed": args.seed, "as_of": args.as_of.isoformat().replace("+00:00", "Z")}
+    if manifest.exists():
+        made = json.loads(manifest.read_text())
+        if {key: made.get(key) for key in wanted} != wanted:
+            raise ReconError(
+                f"{out} holds a simulation with other parameters ({made.get('orders')} orders, seed "
+                f"{made.get('seed')}, as of {made.get('as_of')}); use another --home, or delete that home"
+            )
+        print(f"Reusing the simulated landing zone in {out} (same orders, seed and as_of).")
+        return out / "landing"
+    print(f"Simulating {args.orders:,} orders (seed {args.seed}, as of {args.as_of.isoformat()}) into {out} ...")
+    return simulate(args.orders, args.seed, out, as_of=args.as_of, progress=print).landing
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
     home = Home.resolve(args.home).ensure()
     out = home.root / "demo"
-    print(f"Simulating {args.orders:,} orders (seed {args.seed}, as of {args.as_of.isoformat()}) into {out} ...")
-    sim = simulate(args.orders, args.seed, out, as_of=args.as_of, progress=print)
-    print(f"Running the pipeline over {sim.landing} ...\n")
-    report = run_pipeline(home, sim.landing, args.as_of)
-    print(render_report(report, sim.landing))
+    landing = _simulated_landing(out, args)
+    print(f"Running the pipeline over {landing} ...\n")
+    report = run_pipeline(home, landing, args.as_of)
+    print(render_report(report, landing))
     print()
     print(warehouse_totals(home))
-    print(f"\nNext: `recon ui --home {home.root}` to explore the runs in Dagster.")
+    print(
+        f"\nNext: `recon divergences --home {home.root}` for the divergences, "
+        f"`recon order ORDER_ID --home {home.root}` for one order's timeline."
+    )
     return 0
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dagster_project.errors import ReconError
+
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from dagster_project.simulator import simulate
 
-    result = simulate(args.orders, args.seed, Path(args.out), as_of=args.as_of, progress=print)
+    try:
+        result = simulate(args.orders, args.seed, Path(args.out), as_of=args.as_of, progress=print)
+    except (FileExistsError, ValueError) as exc:
+        raise ReconError(f"recon simulate: {exc}") from None
     print(
         f"Wrote {result.events_written:,} events for {result.orders:,} orders in {result.files_written:,} "
         f"files to {result.landing} (as of {result.as_of.isoformat()}); ground truth: {result.labels_path}"
