@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3.11 -m uv)
 RUN := $(UV) run --frozen --python 3.11
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench bench-ingest clean
+.PHONY: install demo test lint bench bench-ingest bench-marts bench-accuracy clean
 
 install: .venv/.installed
 
@@ -27,7 +27,13 @@ lint: install
 bench-ingest: install
 	$(RUN) python -m bench.ingest --orders 100000
 
-bench: bench-ingest
+bench-marts: install
+	$(RUN) python -m bench.marts --orders 100000 1000000
+
+bench-accuracy: install
+	$(RUN) python -m bench.accuracy --orders 20000
+
+bench: bench-ingest bench-marts bench-accuracy
 
 clean:
 	rm -rf .recon bench/work .pytest_cache
