@@ -33,19 +33,6 @@
     ]) }}
 {%- endmacro %}
 
-{#- A system name as people write it in a sentence. -#}
-{% macro system_label(system) -%}
-    case {{ system }}
-        when 'oms' then 'OMS'
-        when 'wms' then 'WMS'
-        when 'crm' then 'CRM'
-        when 'erp' then 'ERP'
-        when 'carrier' then 'Carrier'
-        when 'payments' then 'Payments'
-        else {{ system }}
-    end
-{%- endmacro %}
-
 {#- A canonical state as words: out_for_delivery -> out for delivery. -#}
 {% macro state_label(state) -%}
     replace(coalesce({{ state }}, 'nothing'), '_', ' ')
@@ -76,4 +63,48 @@
         when {{ resolved_at }} is not null and {{ resolved_at }} <= {{ recon.as_of() }} then {{ resolved_at }}
         else {{ recon.as_of() }}
     end
+{%- endmacro %}
+
+{#-
+    True when `events` (a relation with order_id and event_at) has an event for the order at or before
+    `moment` ("at or before T", R3 and R5), and, given `since`, not before it (a window up to `moment`).
+-#}
+{% macro has_order_event_by(events, order_id, moment, since=none) -%}
+    exists (
+        select 1
+        from {{ events }}
+        where {{ events }}.order_id = {{ order_id }}
+            and {{ events }}.event_at <= {{ moment }}
+            {%- if since is not none %}
+            and {{ events }}.event_at >= {{ since }}
+            {%- endif %}
+    )
+{%- endmacro %}
+
+{#- The first event_at in `events` for the order after `moment`, or null: where a divergence resolves (R5, R6). -#}
+{% macro first_order_event_after(events, order_id, moment) -%}
+    (
+        select min({{ events }}.event_at)
+        from {{ events }}
+        where {{ events }}.order_id = {{ order_id }}
+            and {{ events }}.event_at > {{ moment }}
+    )
+{%- endmacro %}
+
+{#- The classification columns of a rule without a mapping-error or manual-override test of its own. -#}
+{% macro no_rule_evidence() -%}
+    false as is_rule_mapping_error,
+    false as is_manual_override,
+    cast(null as {{ dbt.type_string() }}) as rule_evidence
+{%- endmacro %}
+
+{#-
+    True when an awaited event missed its due time: it came after `due_at`, or it has not come and as_of
+    is past `due_at` (R4 revenue, R8 the missing system's first event, R11 fulfilment).
+-#}
+{% macro is_past_due(arrived_at, due_at) -%}
+    (
+        ({{ arrived_at }} is null and {{ recon.as_of() }} > {{ due_at }})
+        or {{ arrived_at }} > {{ due_at }}
+    )
 {%- endmacro %}

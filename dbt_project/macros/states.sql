@@ -19,29 +19,3 @@
         when {{ oms_phase }} is not null then 'oms'
     end
 {%- endmacro %}
-
-{#-
-    Columns every staging model derives from a native status, given the joined mapping row's alias.
-    A status with no mapping is `unmapped`, kept and flagged.
--#}
-{% macro status_mapping_columns(native_status, mapping) -%}
-    {{ native_status }} as native_status,
-    case
-        when {{ native_status }} is null then null
-        else coalesce({{ mapping }}.canonical_state, 'unmapped')
-    end as canonical_state,
-    {{ mapping }}.delivery_rank,
-    {{ recon.delivery_phase(mapping ~ '.canonical_state') }} as delivery_phase,
-    ({{ native_status }} is not null and {{ mapping }}.canonical_state is null) as is_unmapped
-{%- endmacro %}
-
-{#- The event columns shared by every system's staging model, from the raw table's alias. -#}
-{% macro event_metadata_columns(source) -%}
-    {{ source }}.event_ts as event_at,
-    coalesce({{ source }}.recorded_at, {{ source }}.event_ts) as recorded_at,
-    coalesce({{ source }}.actor, 'system') as actor,
-    {{ dbt.split_part("coalesce(" ~ source ~ ".actor, 'system')", "':'", 1) }} as actor_type,
-    {{ source }}._file_path as file_path,
-    {{ source }}._line as file_line,
-    {{ source }}._ingested_at as ingested_at
-{%- endmacro %}

@@ -1,8 +1,8 @@
-"""Helpers for the dbt rule tests: build raw events in contract form, load them, run dbt, read marts.
+"""Helpers for the dbt rule tests: build events in contract form, land them, ingest them, run dbt, read marts.
 
-Events are kept as the landing zone would carry them (SOURCE_CONTRACT.md field names, ISO 8601
-timestamps with an offset), so the fixtures can later write landing files and run real ingestion
-instead of `load_into_warehouse`: only the sink changes, never the scenarios.
+Scenarios add events in the landing format (SOURCE_CONTRACT.md field names, ISO 8601 timestamps with an
+offset). The fixtures write them as landing batch files (JSONL, CSV and Parquet across the systems),
+ingest those with the real ingestion code, and build the dbt project on the warehouse it wrote.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.contract import TIMESTAMP, fields
-from dagster_project.ingestion.raw_schema import ensure_schema
+from dagster_project.contract import SYSTEMS, field_names
+from dagster_project.ingestion.load import SystemIngest
+from tests.ingestion.helpers import ingest
+from tests.landing_builder import write_batch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -65,6 +67,9 @@ class Events:
 
     def add(self, system: str, event_ts: datetime | str, **values: Any) -> RawEvent:
         values = {key: value for key, value in values.items() if value is not None}
+        unknown = set(values) - set(field_names(system))
+        if unknown:  # ingestion would keep them as extras, silently: a misspelt field is a scenario bug
+            raise ValueError(f"{system} has no contract field(s) {sorted(unknown)}")
         values.setdefault("event_id", f"{system}-{next(self._ids):05d}")
         values["event_ts"] = iso(event_ts)
         for name in ("recorded_at", "promised_by"):
@@ -207,55 +212,59 @@ class Events:
         return awb
 
 
-# -- sinks ------------------------------------------------------------------------------------------
+# -- landing zone and ingestion -----------------------------------------------------------------------
+
+LANDING_FORMATS = {
+    "oms": "jsonl",
+    "wms": "csv",
+    "carrier": "parquet",
+    "crm": "csv",
+    "payments": "parquet",
+    "erp": "jsonl",
+    "integration_log": "csv",
+}
+"""The batch format each system's events are written in: all three formats the contract allows."""
 
 
-def _to_utc_naive(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+@dataclass
+class Ingestion:
+    """A warehouse the scenario events were ingested into, and what ingestion did with them."""
+
+    warehouse: Path
+    events: dict[str, int]  # events written per system
+    results: dict[str, SystemIngest]
+
+    def rows_ingested(self) -> dict[str, int]:
+        return {system: result.rows_ingested for system, result in self.results.items() if result.rows_in_files}
+
+    def quarantined(self) -> list[str]:
+        """Every quarantined row or file as `path[:line]: reason` (none when every event is valid)."""
+        with duckdb.connect(str(self.warehouse), read_only=True) as conn:
+            found = conn.execute("""
+                select file_path || ':' || line || ': ' || reason from recon.quarantined_rows
+                union all
+                select file_path || ': ' || reason from recon.quarantined_files
+                order by 1
+            """).fetchall()
+        return [line for (line,) in found]
 
 
-RAW_META_COLUMNS = ("extras", "_file_path", "_file_sha256", "_line", "_ingested_at", "_run_id")
+def write_landing(landing: Path, events: Events) -> list[Path]:
+    """Write each system's events as one batch file of the landing zone (SOURCE_CONTRACT.md layout)."""
+    return [
+        write_batch(landing, system, "scenarios/batch-0001", records, LANDING_FORMATS[system])
+        for system, records in events.by_system().items()
+    ]
 
 
-def raw_rows(events: Iterable[RawEvent]) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Per system, the raw-table columns and rows ingestion would store (UTC timestamps, defaults)."""
-    by_system: dict[str, list[RawEvent]] = {}
-    for event in events:
-        by_system.setdefault(event.system, []).append(event)
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    tables = {}
-    for system, system_events in by_system.items():
-        contract = fields(system)
-        names = [f.name for f in contract]
-        rows = []
-        for line, event in enumerate(system_events, start=1):
-            unknown = set(event.fields) - set(names)
-            if unknown:
-                raise ValueError(f"{system} has no contract field(s) {sorted(unknown)}")
-            values = dict(event.fields)
-            values.setdefault("recorded_at", values["event_ts"])
-            values.setdefault("actor", "system")
-            row = [
-                _to_utc_naive(values[f.name]) if f.type == TIMESTAMP and values.get(f.name) else values.get(f.name)
-                for f in contract
-            ]
-            rows.append([*row, None, f"tests/{system}.jsonl", "test", line, loaded_at, "test"])
-        tables[system] = ([*names, *RAW_META_COLUMNS], rows)
-    return tables
-
-
-def insert_raw_rows(cursor: Any, events: Iterable[RawEvent], placeholder: str = "?") -> None:
-    """Insert the events into existing raw tables through any DB-API cursor."""
-    for system, (columns, rows) in raw_rows(events).items():
-        marks = ", ".join(placeholder for _ in columns)
-        cursor.executemany(f"insert into {system}.events ({', '.join(columns)}) values ({marks})", rows)
-
-
-def load_into_warehouse(conn: duckdb.DuckDBPyConnection, events: Iterable[RawEvent]) -> None:
-    """Insert events straight into the DuckDB raw tables, as ingestion would store them."""
-    ensure_schema(conn)
-    insert_raw_rows(conn, events)
+def ingest_events(work_dir: Path, events: Events) -> Ingestion:
+    """Land the events under `work_dir/landing` and ingest every system into `work_dir/warehouse.duckdb`."""
+    landing, warehouse = work_dir / "landing", work_dir / "warehouse.duckdb"
+    write_landing(landing, events)
+    with duckdb.connect(str(warehouse)) as conn:
+        results = {system: ingest(conn, landing, work_dir / "quarantine", system) for system in SYSTEMS}
+    written = {system: len(records) for system, records in events.by_system().items()}
+    return Ingestion(warehouse, written, results)
 
 
 # -- dbt --------------------------------------------------------------------------------------------
@@ -306,19 +315,15 @@ def dbt_build(work_dir: Path, variables: dict[str, Any], target: str = "duckdb",
         raise AssertionError("dbt build failed:\n" + ("\n".join(failures) or str(result.exception)))
 
 
-def build_warehouse(tmp_dir: Path, events: Events, **variables: Any) -> Path:
-    """Load the events into a fresh DuckDB file and run dbt build; returns the file.
+def build_warehouse(work_dir: Path, warehouse: Path, **variables: Any) -> None:
+    """`dbt build` on an ingested warehouse.
 
     Variables default to the RULES.md defaults with as_of = AS_OF; pass `as_of=None` to leave it unset
     (the run's start time).
     """
-    warehouse = tmp_dir / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse)) as conn:
-        load_into_warehouse(conn, events.events)
     variables = {"as_of": iso(AS_OF), **variables}
     variables = {key: value for key, value in variables.items() if value is not None}
-    dbt_build(tmp_dir, variables, RECON_WAREHOUSE=str(warehouse))
-    return warehouse
+    dbt_build(work_dir, variables, RECON_WAREHOUSE=str(warehouse))
 
 
 class Marts:

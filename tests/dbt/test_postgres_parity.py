@@ -1,9 +1,9 @@
 """The same dbt project on PostgreSQL gives the same fct_divergences as on DuckDB (INTERFACES.md "Scale-out").
 
 Runs only with RECON_TEST_PG_URL (postgresql://user:password@host:port/dbname) pointing at a server where
-that user may create databases: the test creates a throw-away database (raw schemas oms, wms, ... and the
-models), builds every scenario of test_rules.py there and on DuckDB, compares the divergence marts row by
-row, and drops the database.
+that user may create databases: the test lands and ingests every scenario of test_rules.py into DuckDB and
+builds it there, copies the raw tables ingestion wrote into a throw-away database (raw schemas oms, wms,
+...), builds the models there too, compares the divergence marts row by row, and drops the database.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from dagster_project.contract import SYSTEMS
 from dagster_project.ingestion.raw_schema import raw_columns, raw_table
 from tests.dbt import test_rules
-from tests.dbt.recon_dbt_harness import AS_OF, Events, dbt_build, insert_raw_rows, iso
+from tests.dbt.recon_dbt_harness import AS_OF, Marts, dbt_build, iso
 
 PG_URL = os.environ.get("RECON_TEST_PG_URL")
 pytestmark = [
@@ -48,15 +48,26 @@ def _connect(dbname: str | None = None):
     return conn
 
 
+def _copy_raw_tables(source: Marts, cursor) -> None:
+    """Every raw table of the DuckDB warehouse (contract columns and ingestion metadata), as ingestion wrote it."""
+    for system in SYSTEMS:
+        names = [name for name, _ in raw_columns(system)]
+        rows = source.conn.execute(f"select {', '.join(names)} from {raw_table(system)}").fetchall()
+        marks = ", ".join("%s" for _ in names)
+        cursor.executemany(f"insert into {raw_table(system)} ({', '.join(names)}) values ({marks})", rows)
+
+
 @pytest.fixture(scope="module")
-def postgres_divergences(tmp_path_factory):
+def duckdb_marts(marts_for):
+    return marts_for(test_rules.SCENARIOS, name="duckdb_parity")
+
+
+@pytest.fixture(scope="module")
+def postgres_divergences(tmp_path_factory, duckdb_marts):
     import psycopg2.extras
 
     url = urlparse(PG_URL)
     database = f"recon_test_{uuid.uuid4().hex[:8]}"
-    events = Events()
-    for add_scenario in test_rules.SCENARIOS:
-        add_scenario(events)
     admin = _connect()
     with admin.cursor() as cursor:
         cursor.execute(f"create database {database}")
@@ -67,7 +78,7 @@ def postgres_divergences(tmp_path_factory):
                 columns = ", ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(system))
                 cursor.execute(f"create schema {system}")
                 cursor.execute(f"create table {raw_table(system)} ({columns})")
-            insert_raw_rows(cursor, events.events, placeholder="%s")
+            _copy_raw_tables(duckdb_marts, cursor)
         dbt_build(
             tmp_path_factory.mktemp("postgres"),
             {"as_of": iso(AS_OF)},
@@ -91,9 +102,8 @@ def postgres_divergences(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def duckdb_divergences(marts_for):
-    marts = marts_for(test_rules.SCENARIOS, name="duckdb_parity")
-    return _normalise(marts.rows("select * from main.fct_divergences order by divergence_id"))
+def duckdb_divergences(duckdb_marts):
+    return _normalise(duckdb_marts.rows("select * from main.fct_divergences order by divergence_id"))
 
 
 def test_postgres_builds_the_same_divergences_as_duckdb(postgres_divergences, duckdb_divergences):

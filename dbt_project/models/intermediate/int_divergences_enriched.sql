@@ -65,7 +65,14 @@ keyed as (
         case
             when divergences.resolved_at is not null and divergences.resolved_at <= {{ as_of }}
                 then divergences.resolved_at
-        end as resolved_at_as_of
+        end as resolved_at_as_of,
+        {#- Resolved (by as_of) more than grace after the start, for a rule where that means sync delay. #}
+        coalesce(
+            rules.late_resolution_is_sync_delay
+            and divergences.resolved_at <= {{ as_of }}
+            and divergences.resolved_at > {{ dbt.dateadd('minute', var('grace_minutes'), 'divergences.divergence_start') }},
+            false
+        ) as is_late_resolution
     from divergences
     inner join rules
         on divergences.rule_id = rules.rule_id
@@ -136,11 +143,7 @@ classified as (
                 then 'mapping_error'
             when keyed.is_manual_override
                 then 'manual_override'
-            when failed_call_evidence.divergence_id is not null
-                or (
-                    keyed.late_resolution_is_sync_delay
-                    and keyed.resolved_at_as_of > {{ dbt.dateadd('minute', var('grace_minutes'), 'keyed.divergence_start') }}
-                )
+            when failed_call_evidence.divergence_id is not null or keyed.is_late_resolution
                 then 'sync_delay'
             else 'unknown'
         end as classification,
@@ -159,8 +162,7 @@ classified as (
                     "' call '", 'failed_call_evidence.outcome', "' at '",
                     recon.format_timestamp('failed_call_evidence.event_at', 'time'),
                 ]) }}
-            when keyed.late_resolution_is_sync_delay
-                and keyed.resolved_at_as_of > {{ dbt.dateadd('minute', var('grace_minutes'), 'keyed.divergence_start') }}
+            when keyed.is_late_resolution
                 then {{ dbt.concat([
                     "'resolved by itself after '",
                     recon.humanize_minutes(recon.minutes_between('keyed.divergence_start', 'keyed.resolved_at_as_of')),

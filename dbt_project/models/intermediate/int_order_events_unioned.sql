@@ -47,63 +47,62 @@ order_awbs as (
 
 ),
 
-{%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" %}
-{%- set null_amount = "cast(null as " ~ dbt.type_numeric() ~ ")" %}
-
-unioned as (
+{# Carrier events reach their order through every awb the OMS gave it. #}
+carrier_order_events as (
 
     select
-        event_id, source_system, order_id, carrier_awb, true as is_active_awb,
-        'status_update' as event_type, native_status, canonical_state, delivery_rank, delivery_phase,
-        is_unmapped, false as is_ndr, amount, currency, actor, actor_type, event_at, recorded_at
-    from oms_events
-
-    union all
-
-    select
-        event_id, source_system, order_id, carrier_awb, true as is_active_awb,
-        'status_update' as event_type, native_status, canonical_state, delivery_rank, delivery_phase,
-        is_unmapped, false as is_ndr, {{ null_amount }} as amount, {{ null_string }} as currency,
-        actor, actor_type, event_at, recorded_at
-    from wms_events
-
-    union all
-
-    select
-        carrier_events.event_id, carrier_events.source_system, order_awbs.order_id,
-        carrier_events.carrier_awb, order_awbs.is_active_awb,
-        'status_update' as event_type, carrier_events.native_status, carrier_events.canonical_state,
-        carrier_events.delivery_rank, carrier_events.delivery_phase, carrier_events.is_unmapped,
-        carrier_events.is_ndr, {{ null_amount }} as amount, {{ null_string }} as currency,
-        carrier_events.actor, carrier_events.actor_type, carrier_events.event_at, carrier_events.recorded_at
+        carrier_events.*,
+        order_awbs.order_id,
+        order_awbs.is_active_awb
     from carrier_events
     inner join order_awbs
         on carrier_events.carrier_awb = order_awbs.carrier_awb
 
-    union all
+),
 
+{#- The timeline's columns, each with what a system that does not have it contributes (none: all have it). -#}
+{%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" %}
+{%- set null_amount = "cast(null as " ~ dbt.type_numeric() ~ ")" %}
+{%- set timeline_columns = {
+    'event_id': none,
+    'source_system': none,
+    'order_id': none,
+    'carrier_awb': null_string,
+    'is_active_awb': 'true',
+    'event_type': "'status_update'",
+    'native_status': none,
+    'canonical_state': none,
+    'delivery_rank': none,
+    'delivery_phase': none,
+    'is_unmapped': none,
+    'is_ndr': 'false',
+    'amount': null_amount,
+    'currency': null_string,
+    'actor': none,
+    'actor_type': none,
+    'event_at': none,
+    'recorded_at': none,
+} %}
+{#- Per system, the relation its events come from and the optional columns it has. -#}
+{%- set system_events = {
+    'oms': ('oms_events', ['carrier_awb', 'amount', 'currency']),
+    'wms': ('wms_events', ['carrier_awb']),
+    'carrier': ('carrier_order_events', ['carrier_awb', 'is_active_awb', 'is_ndr']),
+    'crm': ('crm_events', ['event_type']),
+    'payments': ('payments_events', ['amount', 'currency']),
+    'erp': ('erp_events', ['amount', 'currency']),
+} %}
+
+unioned as (
+    {% for system, (relation, own_columns) in system_events.items() %}
     select
-        event_id, source_system, order_id, {{ null_string }} as carrier_awb, true as is_active_awb,
-        event_type, native_status, canonical_state, delivery_rank, delivery_phase,
-        is_unmapped, false as is_ndr, {{ null_amount }} as amount, {{ null_string }} as currency,
-        actor, actor_type, event_at, recorded_at
-    from crm_events
-
-    union all
-
-    select
-        event_id, source_system, order_id, {{ null_string }} as carrier_awb, true as is_active_awb,
-        'status_update' as event_type, native_status, canonical_state, delivery_rank, delivery_phase,
-        is_unmapped, false as is_ndr, amount, currency, actor, actor_type, event_at, recorded_at
-    from payments_events
-
-    union all
-
-    select
-        event_id, source_system, order_id, {{ null_string }} as carrier_awb, true as is_active_awb,
-        'status_update' as event_type, native_status, canonical_state, delivery_rank, delivery_phase,
-        is_unmapped, false as is_ndr, amount, currency, actor, actor_type, event_at, recorded_at
-    from erp_events
+        {%- for column, missing in timeline_columns.items() %}
+        {{ column if (missing is none or column in own_columns) else missing ~ ' as ' ~ column }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 

@@ -3,7 +3,7 @@
     active awb), the owner's delivery state, whether oms / carrier / crm agree now, and the order's first
     divergence point and divergence counts.
 -#}
-{%- set systems = ['oms', 'wms', 'carrier', 'crm', 'payments', 'erp'] %}
+{%- set systems = recon.order_systems() %}
 
 with
 

@@ -5,6 +5,7 @@
     PSI = sum over values of (p - q) * ln(p / q), shares floored at 0.0001 so unseen values count.
 -#}
 {%- set epsilon = 0.0001 %}
+{%- set grain = ['source_system', 'field_name', 'metric_date'] %}
 
 with
 
@@ -48,8 +49,7 @@ baseline_values as (
         sum(field_values.events) as events
     from days
     inner join field_values
-        on days.source_system = field_values.source_system
-        and days.field_name = field_values.field_name
+        on {{ recon.join_on('days', 'field_values', ['source_system', 'field_name']) }}
         and field_values.metric_date < days.metric_date
         and field_values.metric_date >= {{ dbt.dateadd('day', -1 * var('drift_baseline_days'), 'days.metric_date') }}
     group by days.source_system, days.field_name, days.metric_date, field_values.field_value
@@ -71,17 +71,12 @@ baseline_totals as (
 value_pairs as (
 
     select
-        coalesce(field_values.source_system, baseline_values.source_system) as source_system,
-        coalesce(field_values.field_name, baseline_values.field_name) as field_name,
-        coalesce(field_values.metric_date, baseline_values.metric_date) as metric_date,
+        {{ recon.coalesce_columns(['field_values', 'baseline_values'], grain) }},
         coalesce(field_values.events, 0) as current_events,
         coalesce(baseline_values.events, 0) as baseline_value_events
     from field_values
     full outer join baseline_values
-        on field_values.source_system = baseline_values.source_system
-        and field_values.field_name = baseline_values.field_name
-        and field_values.metric_date = baseline_values.metric_date
-        and field_values.field_value = baseline_values.field_value
+        on {{ recon.join_on('field_values', 'baseline_values', grain + ['field_value']) }}
 
 ),
 
@@ -96,13 +91,9 @@ psi_terms as (
             as baseline_share
     from value_pairs
     inner join days
-        on value_pairs.source_system = days.source_system
-        and value_pairs.field_name = days.field_name
-        and value_pairs.metric_date = days.metric_date
+        on {{ recon.join_on('value_pairs', 'days', grain) }}
     inner join baseline_totals
-        on value_pairs.source_system = baseline_totals.source_system
-        and value_pairs.field_name = baseline_totals.field_name
-        and value_pairs.metric_date = baseline_totals.metric_date
+        on {{ recon.join_on('value_pairs', 'baseline_totals', grain) }}
 
 ),
 
@@ -158,16 +149,11 @@ final as (
         end as unmapped_status_rate
     from days
     left join baseline_totals
-        on days.source_system = baseline_totals.source_system
-        and days.field_name = baseline_totals.field_name
-        and days.metric_date = baseline_totals.metric_date
+        on {{ recon.join_on('days', 'baseline_totals', grain) }}
     left join psi
-        on days.source_system = psi.source_system
-        and days.field_name = psi.field_name
-        and days.metric_date = psi.metric_date
+        on {{ recon.join_on('days', 'psi', grain) }}
     left join unmapped
-        on days.source_system = unmapped.source_system
-        and days.metric_date = unmapped.metric_date
+        on {{ recon.join_on('days', 'unmapped', ['source_system', 'metric_date']) }}
 
 )
 

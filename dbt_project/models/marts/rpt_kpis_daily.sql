@@ -11,7 +11,7 @@
     'payment_mode': 'payment_mode',
     'region': 'region',
 } %}
-{%- set systems = ['oms', 'wms', 'carrier', 'crm', 'payments', 'erp'] %}
+{%- set grain = ['kpi_date', 'dimension', 'dimension_value'] %}
 
 with
 
@@ -74,7 +74,7 @@ order_dimension_rows as (
         on order_days.order_id = order_lags.order_id
     union all
     {%- endfor %}
-    {%- for system in systems %}
+    {%- for system in recon.order_systems() %}
     select
         order_days.order_id,
         order_days.kpi_date,
@@ -190,46 +190,59 @@ divergence_metrics as (
 
 ),
 
+metrics as (
+
+    select
+        {{ recon.coalesce_columns(['order_metrics', 'divergence_metrics'], grain) }},
+        order_metrics.orders,
+        order_metrics.reconciliation_lag_hours,
+        order_metrics.crm_oms_aligned_orders,
+        order_metrics.crm_oms_compared_orders,
+        divergence_metrics.divergences,
+        divergence_metrics.action_divergences,
+        divergence_metrics.orders_with_action_divergence,
+        divergence_metrics.manual_override_divergences,
+        divergence_metrics.mean_time_to_resolution_hours,
+        divergence_metrics.open_exposure_amount
+    from order_metrics
+    full outer join divergence_metrics
+        on {{ recon.join_on('order_metrics', 'divergence_metrics', grain) }}
+
+),
+
 final as (
 
     select
-        coalesce(order_metrics.kpi_date, divergence_metrics.kpi_date) as kpi_date,
-        coalesce(order_metrics.dimension, divergence_metrics.dimension) as dimension,
-        coalesce(order_metrics.dimension_value, divergence_metrics.dimension_value) as dimension_value,
-        coalesce(order_metrics.orders, 0) as orders,
-        coalesce(divergence_metrics.divergences, 0) as divergences,
-        coalesce(divergence_metrics.action_divergences, 0) as action_divergences,
-        coalesce(divergence_metrics.orders_with_action_divergence, 0) as orders_with_action_divergence,
+        metrics.kpi_date,
+        metrics.dimension,
+        metrics.dimension_value,
+        coalesce(metrics.orders, 0) as orders,
+        coalesce(metrics.divergences, 0) as divergences,
+        coalesce(metrics.action_divergences, 0) as action_divergences,
+        coalesce(metrics.orders_with_action_divergence, 0) as orders_with_action_divergence,
         case
-            when order_metrics.orders > 0
-                then 1.0 - coalesce(divergence_metrics.orders_with_action_divergence, 0) * 1.0 / order_metrics.orders
+            when metrics.orders > 0
+                then 1.0 - coalesce(metrics.orders_with_action_divergence, 0) * 1.0 / metrics.orders
         end as match_rate,
         case
-            when order_metrics.orders > 0
-                then coalesce(divergence_metrics.action_divergences, 0) * 1000.0 / order_metrics.orders
+            when metrics.orders > 0
+                then coalesce(metrics.action_divergences, 0) * 1000.0 / metrics.orders
         end as exceptions_per_1000_orders,
-        divergence_metrics.mean_time_to_resolution_hours,
-        order_metrics.reconciliation_lag_hours,
+        metrics.mean_time_to_resolution_hours,
+        metrics.reconciliation_lag_hours,
         case
-            when order_metrics.crm_oms_compared_orders > 0
-                then order_metrics.crm_oms_aligned_orders * 1.0 / order_metrics.crm_oms_compared_orders
+            when metrics.crm_oms_compared_orders > 0
+                then metrics.crm_oms_aligned_orders * 1.0 / metrics.crm_oms_compared_orders
         end as crm_oms_alignment_rate,
         case
-            when divergence_metrics.divergences > 0
-                then divergence_metrics.manual_override_divergences * 1.0 / divergence_metrics.divergences
+            when metrics.divergences > 0
+                then metrics.manual_override_divergences * 1.0 / metrics.divergences
         end as manual_override_share,
         coalesce(recurring_clusters.recurring_clusters, 0) as recurring_clusters,
-        coalesce(divergence_metrics.open_exposure_amount, 0) as open_exposure_amount
-    from order_metrics
-    full outer join divergence_metrics
-        on order_metrics.kpi_date = divergence_metrics.kpi_date
-        and order_metrics.dimension = divergence_metrics.dimension
-        and order_metrics.dimension_value = divergence_metrics.dimension_value
+        coalesce(metrics.open_exposure_amount, 0) as open_exposure_amount
+    from metrics
     left join recurring_clusters
-        on coalesce(order_metrics.kpi_date, divergence_metrics.kpi_date) = recurring_clusters.kpi_date
-        and coalesce(order_metrics.dimension, divergence_metrics.dimension) = recurring_clusters.dimension
-        and coalesce(order_metrics.dimension_value, divergence_metrics.dimension_value)
-            = recurring_clusters.dimension_value
+        on {{ recon.join_on('metrics', 'recurring_clusters', grain) }}
 
 )
 

@@ -94,9 +94,7 @@ final as (
         amount as exposure_amount,
         currency as exposure_currency,
         cast(null as {{ dbt.type_string() }}) as subject_carrier,
-        false as is_rule_mapping_error,
-        false as is_manual_override,
-        cast(null as {{ dbt.type_string() }}) as rule_evidence,
+        {{ recon.no_rule_evidence() }},
         {{ dbt.concat([
             "'The order was '", 'reference_state', "' at '", recon.format_timestamp('expected_since'), "' but '",
             recon.system_label('missing_system'),
@@ -104,8 +102,7 @@ final as (
             "coalesce(" ~ recon.format_timestamp('arrived_at') ~ ", '')",
         ]) }} as summary_fact
     from missing
-    where (arrived_at is null and {{ recon.as_of() }} > due_at)
-        or arrived_at > due_at
+    where {{ recon.is_past_due('arrived_at', 'due_at') }}
 
 )
 

@@ -29,8 +29,7 @@ fulfilment as (
 overdue as (
 
     select * from fulfilment
-    where (fulfilled_at is null and {{ recon.as_of() }} > promised_delivery_at)
-        or fulfilled_at > promised_delivery_at
+    where {{ recon.is_past_due('fulfilled_at', 'promised_delivery_at') }}
 
 ),
 
@@ -49,9 +48,7 @@ final as (
         amount as exposure_amount,
         currency as exposure_currency,
         cast(null as {{ dbt.type_string() }}) as subject_carrier,
-        false as is_rule_mapping_error,
-        false as is_manual_override,
-        cast(null as {{ dbt.type_string() }}) as rule_evidence,
+        {{ recon.no_rule_evidence() }},
         {{ dbt.concat([
             "'Promised by '", recon.format_timestamp('promised_delivery_at'),
             "case when fulfilled_at is null then '; not delivered yet' else '; delivered or returned only at ' end",

@@ -28,10 +28,7 @@ refunds as (
 
 closures as (
 
-    select
-        order_id,
-        event_at as closed_at
-    from timeline
+    select * from timeline
     where canonical_state = 'rto_delivered'
         or (source_system = 'oms' and canonical_state = 'cancelled')
 
@@ -43,12 +40,7 @@ premature_refunds as (
     from refunds
     inner join orders
         on refunds.order_id = orders.order_id
-    where not exists (
-        select 1
-        from closures
-        where closures.order_id = refunds.order_id
-            and closures.closed_at <= refunds.event_at
-    )
+    where not {{ recon.has_order_event_by('closures', 'refunds.order_id', 'refunds.event_at') }}
 
 ),
 
@@ -71,20 +63,14 @@ judged as (
 
     select
         first_premature_refund.*,
-        (
-            select min(closures.closed_at)
-            from closures
-            where closures.order_id = first_premature_refund.order_id
-                and closures.closed_at > first_premature_refund.event_at
-        ) as closed_after_at,
+        {{ recon.first_order_event_after(
+            'closures', 'first_premature_refund.order_id', 'first_premature_refund.event_at'
+        ) }} as closed_after_at,
         first_premature_refund.actor_type = 'agent' as is_agent_refund,
-        exists (
-            select 1
-            from agent_requests
-            where agent_requests.order_id = first_premature_refund.order_id
-                and agent_requests.event_at <= first_premature_refund.event_at
-                and agent_requests.event_at >= {{ dbt.dateadd('hour', -24, 'first_premature_refund.event_at') }}
-        ) as follows_agent_request
+        {{ recon.has_order_event_by(
+            'agent_requests', 'first_premature_refund.order_id', 'first_premature_refund.event_at',
+            since=dbt.dateadd('hour', -24, 'first_premature_refund.event_at'),
+        ) }} as follows_agent_request
     from first_premature_refund
 
 ),

@@ -33,10 +33,7 @@ late_revenue as (
     inner join order_money
         on orders.order_id = order_money.order_id
     where orders.delivered_at is not null
-        and (
-            (order_money.revenue_recognized_at is null and {{ recon.as_of() }} > {{ due_at }})
-            or order_money.revenue_recognized_at > {{ due_at }}
-        )
+        and {{ recon.is_past_due('order_money.revenue_recognized_at', due_at) }}
 
 ),
 
@@ -55,9 +52,7 @@ final as (
         amount as exposure_amount,
         currency as exposure_currency,
         cast(null as {{ dbt.type_string() }}) as subject_carrier,
-        false as is_rule_mapping_error,
-        false as is_manual_override,
-        cast(null as {{ dbt.type_string() }}) as rule_evidence,
+        {{ recon.no_rule_evidence() }},
         {{ dbt.concat([
             recon.system_label('delivered_by_system'), "' delivered at '", recon.format_timestamp('delivered_at'),
             "case when revenue_recognized_at is null then '; ERP has recognized no revenue yet' else '; ERP recognized revenue only at ' end",

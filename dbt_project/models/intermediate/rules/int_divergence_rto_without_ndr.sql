@@ -41,12 +41,7 @@ without_ndr as (
 
     select first_rto.*
     from first_rto
-    where not exists (
-        select 1
-        from ndr_events
-        where ndr_events.order_id = first_rto.order_id
-            and ndr_events.event_at <= first_rto.event_at
-    )
+    where not {{ recon.has_order_event_by('ndr_events', 'first_rto.order_id', 'first_rto.event_at') }}
 
 ),
 
@@ -65,9 +60,7 @@ final as (
         orders.amount as exposure_amount,
         orders.currency as exposure_currency,
         cast(null as {{ dbt.type_string() }}) as subject_carrier,
-        false as is_rule_mapping_error,
-        false as is_manual_override,
-        cast(null as {{ dbt.type_string() }}) as rule_evidence,
+        {{ recon.no_rule_evidence() }},
         {{ dbt.concat([
             recon.system_label('without_ndr.source_system'), "' initiated RTO at '",
             recon.format_timestamp('without_ndr.event_at'),

@@ -3,6 +3,8 @@
     delivery state at T is not delivered, cancelled or rto_delivered (or the OMS has none yet). One
     divergence per order, from its first such event; resolved when the OMS reaches one of those states.
 -#}
+{%- set closing_states = "('delivered', 'cancelled', 'rto_delivered')" %}
+
 with
 
 timeline as (
@@ -33,6 +35,13 @@ oms_states as (
     select * from timeline
     where source_system = 'oms'
         and delivery_phase is not null
+
+),
+
+oms_closures as (
+
+    select * from oms_states
+    where canonical_state in {{ closing_states }}
 
 ),
 
@@ -67,8 +76,7 @@ early_tickets as (
     from ticket_events
     left join oms_state_at_ticket
         on ticket_events.event_id = oms_state_at_ticket.ticket_event_id
-    where coalesce(oms_state_at_ticket.canonical_state, 'none')
-        not in ('delivered', 'cancelled', 'rto_delivered')
+    where coalesce(oms_state_at_ticket.canonical_state, 'none') not in {{ closing_states }}
 
 ),
 
@@ -84,13 +92,9 @@ final as (
         first_early_ticket.order_id,
         'R6' as rule_id,
         first_early_ticket.event_at as divergence_start,
-        (
-            select min(oms_states.event_at)
-            from oms_states
-            where oms_states.order_id = first_early_ticket.order_id
-                and oms_states.canonical_state in ('delivered', 'cancelled', 'rto_delivered')
-                and oms_states.event_at > first_early_ticket.event_at
-        ) as resolved_at,
+        {{ recon.first_order_event_after(
+            'oms_closures', 'first_early_ticket.order_id', 'first_early_ticket.event_at'
+        ) }} as resolved_at,
         first_early_ticket.event_at as detected_at,
         'crm' as subject_system,
         'crm,oms' as systems,
