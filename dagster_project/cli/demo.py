@@ -11,6 +11,7 @@ import duckdb
 
 from dagster_project.cli.render import table
 from dagster_project.cli.run import render_report
+from dagster_project.cli.simulate import add_simulation_options
 from dagster_project.contract import SYSTEMS
 from dagster_project.errors import ReconError
 from dagster_project.home import Home
@@ -77,13 +78,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def configure_demo(parser: argparse.ArgumentParser) -> None:
-    from dagster_project.cli import parse_as_of
-
-    parser.add_argument("--orders", type=int, default=3000, help="orders to simulate (default 3000)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument(
-        "--as-of", type=parse_as_of, default=DEMO_AS_OF, help=f"simulated 'now' (default {DEMO_AS_OF.isoformat()})"
-    )
+    add_simulation_options(parser, DEMO_AS_OF, f"ISO 8601 (default {DEMO_AS_OF.isoformat()})")
 
 
 COMMANDS = [

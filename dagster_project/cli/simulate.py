@@ -22,15 +22,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def configure_simulate(parser: argparse.ArgumentParser) -> None:
+def add_simulation_options(parser: argparse.ArgumentParser, as_of_default, as_of_help: str) -> None:
+    """The options `recon simulate` and `recon demo` share."""
     from dagster_project.cli import parse_as_of
 
     parser.add_argument("--orders", type=int, default=3000, help="orders to simulate (default 3000)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same files")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42): same seed, same files")
+    parser.add_argument("--as-of", type=parse_as_of, default=as_of_default, help=f"simulated 'now', {as_of_help}")
+
+
+def configure_simulate(parser: argparse.ArgumentParser) -> None:
+    add_simulation_options(parser, None, "ISO 8601 (default: the current hour)")
     parser.add_argument("--out", required=True, help="output folder: landing/ and ground truth inside")
-    parser.add_argument(
-        "--as-of", type=parse_as_of, default=None, help="simulated 'now', ISO 8601 (default: the current hour)"
-    )
 
 
 COMMANDS = [
