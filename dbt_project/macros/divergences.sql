@@ -1,7 +1,8 @@
 {#-
     The columns every rule model (int_divergence_<rule>) emits, in this order, so
     int_divergences_unioned can stack them:
-      order_id, rule_id, divergence_start, resolved_at (null while it lasts; may be after as_of),
+      order_id, rule_id, divergence_start, resolved_at (null while it lasts; never after as_of, since no
+      event after as_of is staged),
       detected_at (when the rule's condition became true: the SLA clock starts there),
       subject_system (the lagging / diverging system), systems (comma list), expected_state,
       observed_state, exposure_amount, exposure_currency, subject_carrier (a carrier name the order
@@ -57,12 +58,12 @@
     )
 {%- endmacro %}
 
-{#- The end of a divergence as seen at as_of: its resolution if that happened by then, else as_of. -#}
+{#-
+    The end of a divergence as seen at as_of: its resolution, else as_of. A resolution is an event's
+    moment, and no event after as_of is staged (staged_events), so it is never after as_of.
+-#}
 {% macro effective_end(resolved_at) -%}
-    case
-        when {{ resolved_at }} is not null and {{ resolved_at }} <= {{ recon.as_of() }} then {{ resolved_at }}
-        else {{ recon.as_of() }}
-    end
+    coalesce({{ resolved_at }}, {{ recon.as_of() }})
 {%- endmacro %}
 
 {#-

@@ -2,12 +2,18 @@
     A system's staging model, stg_<system>__events: its raw events (source `<system>.events`) renamed,
     with the status mapped to a canonical state and the event columns every system shares. The model
     names only what is its own; expressions read the raw row as `source`.
+
       keys                   the ids that tie the event to an order, right after event_id
                              (`source.order_id`, `source.awb as carrier_awb`, ...)
       columns                the system's other columns, after the status mapping
       status                 the native status; none for a system without statuses (integration_log)
       columns_before_status  columns that stand between source_system and the status mapping (crm's
                              event_type)
+
+    Only events that had happened by as_of (event_ts <= as_of) are staged: this is the one cut-off that
+    makes every result "what the systems showed as of as_of". Every model downstream (rules,
+    classification, queue, resolution, fct_order_state, KPIs, drift) reads events through these models,
+    so none of them sees an event after as_of and none needs a cut-off of its own.
 -#}
 {% macro staged_events(system, keys, columns, status='source.status', columns_before_status=[]) -%}
 with
@@ -15,6 +21,7 @@ with
 source as (
 
     select * from {{ source(system, 'events') }}
+    where event_ts <= {{ recon.as_of() }}
 
 ),
 {%- if status %}

@@ -28,7 +28,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-"""Scenario clocks start here; AS_OF is well after every scenario's events."""
+"""Scenario clocks start here. AS_OF is after most scenarios' events; scenarios that test the as_of cut-off
+place events just before and after it (an event after as_of has not happened yet and must not count)."""
 AS_OF = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 

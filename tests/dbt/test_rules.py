@@ -1,7 +1,9 @@
 """RULES.md rules R1-R11 on hand-built events: each fires, and does not fire on its near miss.
 
 All scenarios of this module go into one warehouse (one `dbt build`); each uses its own order ids.
-Times are UTC; the evaluation time is AS_OF (2026-03-10 12:00Z), well after every scenario.
+Times are UTC; the evaluation time is AS_OF (2026-03-10 12:00Z), after most scenarios. The near misses
+around as_of (R8's missing_after, R4's revenue_lag, events one minute after it) are placed relative to
+AS_OF; test_as_of.py evaluates all of these scenarios again at an earlier as_of.
 """
 
 from __future__ import annotations
@@ -442,8 +444,14 @@ def r7_reversals(ev):
     ev.carrier(awb, "OFD", at(21))
     ev.carrier(awb, "IN_TRANSIT", at(21, 30))
     ev.carrier(awb, "OFD", at(21, 45))
-    # Failed attempts go back to the hub and out again: re-attempts, not reversals.
+    # Failed attempts, each followed by the next attempt: NDR -> OFD re-attempts (both rank 5), not reversals.
     awb = ev.order("ORD-R7-NDR")
+    for hour in (20, 21):
+        ev.carrier(awb, "NDR", at(hour, 15))
+        ev.carrier(awb, "OFD", at(hour, 40))
+    # After each failed attempt the carrier scans the parcel back in transit (rank 5 -> 4), twice within
+    # 24 h. RULES.md exempts NDR -> OFD re-attempts, not a move down after an NDR: a reversal.
+    awb = ev.order("ORD-R7-NDR-IN-TRANSIT")
     for hour in (20, 21):
         ev.carrier(awb, "NDR", at(hour, 15))
         ev.carrier(awb, "IN_TRANSIT", at(hour, 20))
@@ -473,6 +481,19 @@ def test_r7_fires_on_two_backward_moves_within_24h(marts):
 
 def test_r7_ndr_reattempts_are_not_reversals(marts):
     assert marts.divergences("ORD-R7-NDR") == []
+
+
+def test_r7_moves_down_after_an_ndr_are_reversals(marts):
+    assert marts.divergences("ORD-R7-NDR-IN-TRANSIT") == [row("status_reversal")]
+    [div] = marts.divergences(
+        "ORD-R7-NDR-IN-TRANSIT", columns="divergence_start, expected_state, observed_state, systems"
+    )
+    assert div == {
+        "divergence_start": utc(at(20, 20)),
+        "expected_state": "out_for_delivery",
+        "observed_state": "in_transit",
+        "systems": "carrier",
+    }
 
 
 def test_r7_one_backward_move_is_not_enough(marts):
@@ -522,6 +543,64 @@ def test_r8_no_erp_event_after_delivery_also_misses_revenue(marts):
     assert marts.divergences("ORD-R8-NO-ERP") == [row("missing_in_system"), row("revenue_not_recognized")]
     rows = marts.divergences("ORD-R8-NO-ERP", columns="rule, divergence_start, systems")
     assert rows[0] == {"rule": "missing_in_system", "divergence_start": utc(at(22)), "systems": "carrier,erp"}
+
+
+@scenario
+def r8_relative_to_as_of(ev):
+    # CRM hears of both orders only an hour after as_of, which has not happened yet at as_of.
+    for order_id, age in (
+        ("ORD-R8-5H59", timedelta(hours=5, minutes=59)),
+        ("ORD-R8-6H01", timedelta(hours=6, minutes=1)),
+    ):
+        ev.order(order_id, AS_OF - age, skip=CRM_STEPS)
+        ev.crm(order_id, AS_OF + timedelta(hours=1), "Order Placed")
+
+
+def test_r8_order_created_5h59_before_as_of_is_not_missing_yet(marts):
+    assert marts.divergences("ORD-R8-5H59") == []
+
+
+def test_r8_order_created_6h01_before_as_of_is_missing_and_a_later_event_does_not_resolve_it(marts):
+    [div] = marts.divergences("ORD-R8-6H01", columns="rule, status, divergence_start, resolved_at, summary")
+    assert div == {
+        "rule": "missing_in_system",
+        "status": "open",
+        "divergence_start": utc(AS_OF - timedelta(hours=6, minutes=1)),
+        "resolved_at": None,
+        "summary": "The order was created at 2026-03-10 05:59 but CRM has no event for it yet (cause unknown).",
+    }
+
+
+@scenario
+def r8_bucket_share(ev):
+    # Ten orders created in one hour, one of them never reaches the CRM: 1 of 10 (10 %) of the hour's
+    # orders is affected, above 5 %. In the same hour the CRM also saw ten older orders ship (19 keys).
+    for k in range(10):
+        ev.order(f"ORD-R8-SHARE-{k:02d}", at(60, k), skip=CRM_STEPS if k == 0 else ())
+        ev.order(f"ORD-R8-BUSY-{k:02d}", at(58, k))
+    # 1 of 21 orders created in the hour (4.8 %): not above 5 %, so severity comes from the exposure.
+    for k in range(21):
+        ev.order(f"ORD-R8-CROWD-{k:02d}", at(64, k), skip=CRM_STEPS if k == 0 else ())
+
+
+def test_r8_share_is_of_the_orders_created_in_the_bucket(marts):
+    assert marts.divergences("ORD-R8-SHARE-00") == [row("missing_in_system")]
+    [div] = marts.rows(
+        "select severity, affected_share from main.int_divergences_enriched where order_id = 'ORD-R8-SHARE-00'"
+    )
+    assert (div["severity"], float(div["affected_share"])) == ("high", 0.1)
+    assert marts.divergences(*(f"ORD-R8-SHARE-{k:02d}" for k in range(1, 10))) == []
+
+
+def test_r8_share_at_or_below_five_percent_keeps_the_exposure_severity(marts):
+    [div] = marts.rows(
+        "select rule, severity, affected_share from main.int_divergences_enriched where order_id = 'ORD-R8-CROWD-00'"
+    )
+    assert (div["rule"], div["severity"], round(float(div["affected_share"]), 4)) == (
+        "missing_in_system",
+        "medium",
+        round(1 / 21, 4),
+    )
 
 
 # -- R9 orphan_record -----------------------------------------------------------------------------
@@ -665,6 +744,99 @@ def test_r11_fully_refunded_order_is_informational_but_the_refund_itself_is_r5(m
     ]
 
 
+# -- as_of: an event after it has not happened yet ------------------------------------------------
+
+MINUTE = timedelta(minutes=1)
+
+
+@scenario
+def events_after_as_of(ev):
+    start = AS_OF - timedelta(hours=30)
+    # OMS and CRM go out for delivery 10 h before as_of (delivered 8 h before) while the carrier still
+    # shows in transit. Its DLVD lands one minute after as_of and its OFD 20 min after: at as_of the
+    # conflict is still open and there is no delivered-before-out-for-delivery inversion (R2).
+    ev.order("ORD-ASOF-R1", start, times={"carrier:DLVD": AS_OF + MINUTE, "carrier:OFD": AS_OF + 20 * MINUTE})
+    # Delivered 23 h 59 min before as_of; ERP recognizes revenue an hour after as_of: not due yet.
+    delivered = AS_OF - timedelta(hours=23, minutes=59)
+    ev.order(
+        "ORD-ASOF-R4-INSIDE", delivered - timedelta(hours=22), times={"erp:REVENUE_RECOGNIZED": AS_OF + 60 * MINUTE}
+    )
+    # Delivered 24 h 01 min before as_of, same late revenue: overdue and still open at as_of.
+    delivered = AS_OF - timedelta(hours=24, minutes=1)
+    ev.order("ORD-ASOF-R4-PAST", delivered - timedelta(hours=22), times={"erp:REVENUE_RECOGNIZED": AS_OF + 60 * MINUTE})
+    # Promised an hour before as_of, delivered an hour after: overdue and open at as_of.
+    late = AS_OF + 60 * MINUTE
+    ev.order(
+        "ORD-ASOF-R11",
+        start,
+        promised_by=AS_OF - 60 * MINUTE,
+        times={"carrier:DLVD": late, "oms:DELIVERED": late, "crm:Delivered": late, "erp:REVENUE_RECOGNIZED": late},
+    )
+    # Overdue in transit; the OMS cancels it, or payments refund it in full, a minute after as_of: at as_of
+    # the order is neither cancelled nor refunded, so the R11 is an action (and there is no R5 yet).
+    for order_id in ("ORD-ASOF-CANCELLED-LATER", "ORD-ASOF-REFUNDED-LATER"):
+        ev.order(order_id, start, skip=FROM_OFD, promised_by=AS_OF - 60 * MINUTE)
+    ev.oms("ORD-ASOF-CANCELLED-LATER", "CANCELLED", AS_OF + MINUTE)
+    ev.payments("ORD-ASOF-REFUNDED-LATER", "REFUNDED", AS_OF + MINUTE, amount="1000.00")
+    # The carrier has tracked an awb for 3 h that the OMS assigns to an order only after as_of: an orphan.
+    ev.carrier("AWB-ASOF-ORPHAN", "PICKUP", AS_OF - 3 * 60 * MINUTE)
+    ev.order("ORD-ASOF-ORPHAN-OWNER", AS_OF - 60 * MINUTE, awb="AWB-ASOF-ORPHAN", times={"oms:SHIPPED": AS_OF + MINUTE})
+
+
+def test_a_carrier_delivery_after_as_of_neither_resolves_r1_nor_starts_r2(marts):
+    assert marts.divergences("ORD-ASOF-R1") == [row("delivery_status_conflict")]
+    [div] = marts.divergences(
+        "ORD-ASOF-R1", columns="divergence_start, resolved_at, expected_state, observed_state, summary"
+    )
+    assert div == {
+        "divergence_start": utc(AS_OF - timedelta(hours=10)),
+        "resolved_at": None,
+        "expected_state": "in_transit",
+        "observed_state": "out_for_delivery",
+        "summary": "Carrier shows in transit since 2026-03-10 02:00; OMS still shows out for delivery 10 h later"
+        " (cause unknown).",
+    }
+    [state] = marts.rows(
+        "select carrier_state, owner_delivery_phase, delivered_at, is_in_agreement from main.fct_order_state"
+        " where order_id = 'ORD-ASOF-R1'"
+    )
+    assert state == {
+        "carrier_state": "in_transit",
+        "owner_delivery_phase": "in_transit",
+        "delivered_at": utc(AS_OF - timedelta(hours=8)),  # the OMS's: the carrier's DLVD has not happened
+        "is_in_agreement": False,
+    }
+
+
+def test_r4_delivered_23h59_before_as_of_is_not_due_yet(marts):
+    assert marts.divergences("ORD-ASOF-R4-INSIDE") == []
+
+
+def test_r4_revenue_after_as_of_leaves_it_open(marts):
+    [div] = marts.divergences("ORD-ASOF-R4-PAST", columns="rule, status, resolved_at")
+    assert div == {"rule": "revenue_not_recognized", "status": "open", "resolved_at": None}
+
+
+def test_r11_delivery_after_as_of_leaves_it_open(marts):
+    [div] = marts.divergences("ORD-ASOF-R11", columns="rule, status, resolved_at, summary")
+    assert div == {
+        "rule": "overdue_unfulfilled",
+        "status": "open",
+        "resolved_at": None,
+        "summary": "Promised by 2026-03-10 11:00; not delivered yet (cause unknown).",
+    }
+
+
+def test_a_cancellation_or_refund_after_as_of_does_not_make_it_informational(marts):
+    assert marts.divergences("ORD-ASOF-CANCELLED-LATER") == [row("overdue_unfulfilled")]
+    assert marts.divergences("ORD-ASOF-REFUNDED-LATER") == [row("overdue_unfulfilled")]
+
+
+def test_an_awb_the_oms_assigns_after_as_of_is_an_orphan_at_as_of(marts):
+    assert marts.divergences("AWB-ASOF-ORPHAN") == [row("orphan_record")]
+    assert marts.divergences("ORD-ASOF-ORPHAN-OWNER") == []
+
+
 # -- mart-wide invariants -------------------------------------------------------------------------
 
 
@@ -683,6 +855,16 @@ def test_every_rule_fired_somewhere(marts):
         "amount_mismatch",
         "overdue_unfulfilled",
     }
+
+
+def test_nothing_starts_or_resolves_after_as_of(marts):
+    late = marts.rows(
+        "select order_id, rule, divergence_start, resolved_at from main.fct_divergences"
+        " where divergence_start > ? or resolved_at > ?",
+        utc(AS_OF),
+        utc(AS_OF),
+    )
+    assert late == []
 
 
 def test_fct_divergences_has_exactly_the_interface_columns(marts):

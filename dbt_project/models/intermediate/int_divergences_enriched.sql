@@ -45,9 +45,9 @@ failed_calls as (
 
 ),
 
-hourly_keys as (
+integrity_population as (
 
-    select * from {{ ref('int_system_hourly_keys') }}
+    select * from {{ ref('int_integrity_bucket_keys') }}
 
 ),
 
@@ -62,14 +62,9 @@ keyed as (
         rules.late_resolution_is_sync_delay,
         rules.closed_order_is_informational,
         rules.vendor_sla_is_informational,
-        case
-            when divergences.resolved_at is not null and divergences.resolved_at <= {{ as_of }}
-                then divergences.resolved_at
-        end as resolved_at_as_of,
-        {#- Resolved (by as_of) more than grace after the start, for a rule where that means sync delay. #}
+        {#- Resolved more than grace after the start, for a rule where that means sync delay. #}
         coalesce(
             rules.late_resolution_is_sync_delay
-            and divergences.resolved_at <= {{ as_of }}
             and divergences.resolved_at > {{ dbt.dateadd('minute', var('grace_minutes'), 'divergences.divergence_start') }},
             false
         ) as is_late_resolution
@@ -92,8 +87,8 @@ unmapped_matches as (
         and timeline.is_unmapped
         and {{ dbt.concat(["','", 'keyed.systems', "','"]) }}
             like {{ dbt.concat(["'%,'", 'timeline.source_system', "',%'"]) }}
+        {#- RULES.md's window is [start - window, as_of]: the timeline has no event after as_of. #}
         and timeline.event_at >= {{ dbt.dateadd('minute', -1 * window, 'keyed.divergence_start') }}
-        and timeline.event_at <= {{ as_of }}
 
 ),
 
@@ -165,7 +160,7 @@ classified as (
             when keyed.is_late_resolution
                 then {{ dbt.concat([
                     "'resolved by itself after '",
-                    recon.humanize_minutes(recon.minutes_between('keyed.divergence_start', 'keyed.resolved_at_as_of')),
+                    recon.humanize_minutes(recon.minutes_between('keyed.divergence_start', 'keyed.resolved_at')),
                 ]) }}
         end as classification_evidence
     from keyed
@@ -218,7 +213,11 @@ queued as (
 
 ),
 
-{#- R8 and R9 (family `integrity`): share of affected keys among the keys their system saw that hour. -#}
+{#-
+    R8 and R9 (family `integrity`): the share of affected keys among their bucket's population
+    (int_integrity_bucket_keys): for R8 the OMS orders whose start moment (created for a missing CRM,
+    delivered for a missing ERP) falls in the hour, for R9 the keys the orphan's system saw that hour.
+-#}
 integrity_affected as (
 
     select
@@ -231,22 +230,24 @@ integrity_affected as (
 
 ),
 
+{#- The affected keys belong to their bucket's population by construction; the union makes sure of it. -#}
 integrity_bucket_keys as (
 
-    select source_system, hour_start, key_id from hourly_keys
+    select rule_id, source_system, hour_start, key_id from integrity_population
     union
-    select subject_system as source_system, hour_start, key_id from integrity_affected
+    select rule_id, subject_system as source_system, hour_start, key_id from integrity_affected
 
 ),
 
 integrity_bucket_sizes as (
 
     select
+        rule_id,
         source_system,
         hour_start,
         count(*) as keys_in_bucket
     from integrity_bucket_keys
-    group by source_system, hour_start
+    group by rule_id, source_system, hour_start
 
 ),
 
@@ -260,7 +261,8 @@ integrity_shares as (
             as affected_share
     from integrity_affected
     inner join integrity_bucket_sizes
-        on integrity_affected.subject_system = integrity_bucket_sizes.source_system
+        on integrity_affected.rule_id = integrity_bucket_sizes.rule_id
+        and integrity_affected.subject_system = integrity_bucket_sizes.source_system
         and integrity_affected.hour_start = integrity_bucket_sizes.hour_start
     group by integrity_affected.rule_id, integrity_affected.subject_system, integrity_affected.hour_start
 
@@ -308,9 +310,9 @@ final as (
         classification,
         case when queue_reason is null then 'action' else 'informational' end as queue,
         queue_reason,
-        case when resolved_at_as_of is null then 'open' else 'resolved' end as status,
+        case when resolved_at is null then 'open' else 'resolved' end as status,
         divergence_start,
-        resolved_at_as_of as resolved_at,
+        resolved_at,
         detected_at,
         subject_system,
         systems,

@@ -34,7 +34,7 @@ episodes as (
         point_at as divergence_start,
         next_agreed_at as resolved_at,
         {{ recon.effective_end('next_agreed_at') }} as effective_end_at,
-        (next_agreed_at is not null and next_agreed_at <= {{ recon.as_of() }}) as is_resolved,
+        next_agreed_at is not null as is_resolved,
         {#- The diverging system's phase, and who set it when (for the manual-override test). -#}
         {%- for field in ['phase', 'actor_type', 'phase_at'] %}
         case diverging_system

@@ -1,8 +1,10 @@
 {#-
     R7 status_reversal: one system's delivery rank for an order (carrier: per awb) goes down two or more
-    times within 24 h. A move down right after an NDR (the parcel going back out for a re-attempt) is not
-    a reversal, nor is a move into or out of an unranked state (rto, cancelled). Start = the first backward
-    move of the earliest such 24 h window; one divergence per order.
+    times within 24 h. A move into or out of an unranked state (rto, cancelled) is not a reversal (its
+    rank comparison is null). RULES.md's other exception, NDR -> OFD re-attempts, needs no code: NDR and
+    OFD both have rank 5 (out_for_delivery), so that move never goes down. A move down after an NDR to a
+    lower rank (NDR -> IN_TRANSIT) is not a re-attempt in RULES.md's words and counts. Start = the first
+    backward move of the earliest such 24 h window; one divergence per order.
 -#}
 with
 
@@ -27,10 +29,7 @@ sequenced as (
         ) as previous_rank,
         lag(canonical_state) over (
             partition by order_id, event_stream order by event_at, recorded_at, event_id
-        ) as previous_state,
-        lag(is_ndr) over (
-            partition by order_id, event_stream order by event_at, recorded_at, event_id
-        ) as previous_is_ndr
+        ) as previous_state
     from timeline
     where delivery_phase is not null
 
@@ -40,7 +39,6 @@ backward_moves as (
 
     select * from sequenced
     where delivery_rank < previous_rank
-        and not coalesce(previous_is_ndr, false)
 
 ),
 
