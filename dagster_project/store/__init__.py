@@ -1,0 +1,43 @@
+"""The operational store: exceptions (one per action cluster), their divergences, the hash-chained audit
+trail and the Slack outbox. SQLite in the home by default, PostgreSQL by URL; schema by Alembic migrations.
+See docs/store.md."""
+
+from dagster_project.store.actions import acknowledge, assign, ignore, resolve
+from dagster_project.store.audit import AuditProblem, audit_trail, record_audit, verify_audit
+from dagster_project.store.engine import store_url
+from dagster_project.store.escalation import Escalation, EscalationResult, escalate_due
+from dagster_project.store.fingerprint import cluster_fingerprint
+from dagster_project.store.migrate import upgrade
+from dagster_project.store.outbox import OutboxMessage, mark_failed, mark_sent, pending_messages
+from dagster_project.store.queries import list_exceptions, show_exception
+from dagster_project.store.states import TransitionError
+from dagster_project.store.store import Store, open_store
+from dagster_project.store.sync import SyncResult, sync_exceptions
+
+__all__ = [
+    "AuditProblem",
+    "Escalation",
+    "EscalationResult",
+    "OutboxMessage",
+    "Store",
+    "SyncResult",
+    "TransitionError",
+    "acknowledge",
+    "assign",
+    "audit_trail",
+    "cluster_fingerprint",
+    "escalate_due",
+    "ignore",
+    "list_exceptions",
+    "mark_failed",
+    "mark_sent",
+    "open_store",
+    "pending_messages",
+    "record_audit",
+    "resolve",
+    "show_exception",
+    "store_url",
+    "sync_exceptions",
+    "upgrade",
+    "verify_audit",
+]

@@ -1,0 +1,46 @@
+"""Migrations: applied twice is a no-op, the result matches the models, SQLite runs in WAL with foreign keys."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from dagster_project.store import open_store, store_url, sync_exceptions, upgrade
+from dagster_project.store.migrate import current_revision, head_revision
+from dagster_project.store.models import Base
+from tests.store.rows import T0, cluster, divergence, dump
+
+TABLES = ["alembic_version", "audit_events", "exception_divergences", "exceptions", "slack_outbox"]
+
+
+def test_migrations_applied_twice_are_a_no_op(db_url):
+    upgrade(db_url)
+    store = open_store(db_url)
+    sync_exceptions(store, [divergence("d1")], [cluster()], T0)
+    before = dump(store)
+
+    upgrade(db_url)
+    upgrade(db_url)
+
+    assert head_revision() == "0001"
+    assert current_revision(store.engine) == "0001"
+    assert sorted(inspect(store.engine).get_table_names()) == TABLES
+    assert dump(store) == before
+    store.close()
+
+
+def test_the_migrated_schema_matches_the_models(store):
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
+
+
+def test_the_default_store_is_sqlite_in_the_home_with_wal_and_foreign_keys(tmp_path):
+    home = tmp_path / "new-home"
+    url = store_url(home)
+    assert url == f"sqlite:///{home}/store.sqlite"
+
+    with open_store(url) as store, store.engine.connect() as conn:
+        assert conn.execute(text("pragma journal_mode")).scalar() == "wal"
+        assert conn.execute(text("pragma foreign_keys")).scalar() == 1
+    assert (home / "store.sqlite").exists()
