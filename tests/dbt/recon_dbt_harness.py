@@ -112,8 +112,7 @@ class Events:
         currency: str = "INR",
         **values: Any,
     ) -> RawEvent:
-        values.setdefault("payment_id", f"PAY-{order_id}")
-        return self.add("payments", ts, order_id=order_id, status=status, amount=amount, currency=currency, **values)
+        return self._money("payments", "payment_id", "PAY", order_id, status, ts, amount, currency, **values)
 
     def erp(
         self,
@@ -124,8 +123,23 @@ class Events:
         currency: str = "INR",
         **values: Any,
     ) -> RawEvent:
-        values.setdefault("invoice_id", f"INV-{order_id}")
-        return self.add("erp", ts, order_id=order_id, status=status, amount=amount, currency=currency, **values)
+        return self._money("erp", "invoice_id", "INV", order_id, status, ts, amount, currency, **values)
+
+    def _money(
+        self,
+        system: str,
+        id_field: str,
+        prefix: str,
+        order_id: str,
+        status: str,
+        ts: datetime | str,
+        amount: Any,
+        currency: str,
+        **values: Any,
+    ) -> RawEvent:
+        """Payments and ERP events share a shape: an id of their own, an amount and a currency."""
+        values.setdefault(id_field, f"{prefix}-{order_id}")
+        return self.add(system, ts, order_id=order_id, status=status, amount=amount, currency=currency, **values)
 
     def call(
         self,

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from dagster_project.contract import DECIMAL, INTEGER, SYSTEMS, TIMESTAMP, fields
+from dagster_project.simulator.labels import RULES
 
 GRACE, WINDOW, REVENUE_LAG, MISSING_AFTER, VENDOR_SLA = 7200, 1800, 86400, 21600, 172800
 MAX_INVALID_SHARE = 0.2
@@ -72,19 +73,7 @@ STATES: dict[tuple[str, str], tuple[str, int | None]] = {
     ("erp", "REVENUE_REVERSED"): ("revenue_reversed", None),
     ("erp", "CREDIT_NOTE"): ("credit_note", None),
 }
-RULE_NAMES = {
-    "R1": "delivery_status_conflict",
-    "R2": "timeline_sequence_error",
-    "R3": "rto_without_ndr",
-    "R4": "revenue_not_recognized",
-    "R5": "refund_before_return",
-    "R6": "ticket_closed_before_order",
-    "R7": "status_reversal",
-    "R8": "missing_in_system",
-    "R9": "orphan_record",
-    "R10": "amount_mismatch",
-    "R11": "overdue_unfulfilled",
-}
+RULE_NAMES = RULES  # the rule names are vocabulary, not a reading of the rules
 R1_SYSTEMS = ("oms", "crm", "carrier")
 PHASES = {
     "placed": "pre_ship",
