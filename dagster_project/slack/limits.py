@@ -85,6 +85,15 @@ def _too_long(obj: Mapping[str, Any] | None, limit: int, what: str) -> list[str]
     return [f"{what} has {len(text)} characters (max {limit})"] if len(text) > limit else []
 
 
+def _items(items, limit: int, plural: str, max_text: int, what: str, text_of=lambda item: item) -> list[str]:
+    """At most `limit` items, each one's text at most `max_text` characters."""
+    items = items or []
+    problems = [f"{len(items)} {plural} (max {limit})"] if len(items) > limit else []
+    for item in items:
+        problems += _too_long(text_of(item), max_text, what)
+    return problems
+
+
 def _block_violations(block: Mapping[str, Any]) -> list[str]:
     kind = block.get("type")
     problems: list[str] = []
@@ -92,23 +101,20 @@ def _block_violations(block: Mapping[str, Any]) -> list[str]:
         problems += _too_long(block.get("text"), MAX_HEADER_TEXT, "header")
     elif kind == "section":
         problems += _too_long(block.get("text"), MAX_SECTION_TEXT, "text")
-        fields = block.get("fields") or []
-        if len(fields) > MAX_FIELDS:
-            problems.append(f"{len(fields)} fields (max {MAX_FIELDS})")
-        for field in fields:
-            problems += _too_long(field, MAX_FIELD_TEXT, "field")
+        problems += _items(block.get("fields"), MAX_FIELDS, "fields", MAX_FIELD_TEXT, "field")
     elif kind == "context":
-        elements = block.get("elements") or []
-        if len(elements) > MAX_CONTEXT_ELEMENTS:
-            problems.append(f"{len(elements)} elements (max {MAX_CONTEXT_ELEMENTS})")
-        for element in elements:
-            problems += _too_long(element, MAX_CONTEXT_TEXT, "element")
+        problems += _items(block.get("elements"), MAX_CONTEXT_ELEMENTS, "elements", MAX_CONTEXT_TEXT, "element")
     elif kind == "actions":
         elements = block.get("elements") or []
-        if len(elements) > MAX_ACTION_ELEMENTS:
-            problems.append(f"{len(elements)} elements (max {MAX_ACTION_ELEMENTS})")
+        problems += _items(
+            elements,
+            MAX_ACTION_ELEMENTS,
+            "elements",
+            MAX_BUTTON_TEXT,
+            "button text",
+            text_of=lambda element: element.get("text"),
+        )
         for element in elements:
-            problems += _too_long(element.get("text"), MAX_BUTTON_TEXT, "button text")
             if len(element.get("value", "")) > MAX_BUTTON_VALUE:
                 problems.append(f"button value over {MAX_BUTTON_VALUE} characters")
             if len(element.get("action_id", "")) > MAX_ACTION_ID:

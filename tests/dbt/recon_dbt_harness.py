@@ -299,6 +299,14 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
+class Scenarios(list):
+    """A test module's event builders, registered with `@SCENARIOS.add` and built together in one dbt run."""
+
+    def add(self, add_events):
+        self.append(add_events)
+        return add_events
+
+
 def run_dbt(command: list[str], work_dir: Path, **env: str) -> Any:
     """Invoke dbt in-process on the project (target and logs under `work_dir`), with `env` set."""
     from dbt.cli.main import dbtRunner

@@ -6,15 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dbt.recon_dbt_harness import at, run_dbt
+from tests.dbt.recon_dbt_harness import Scenarios, at, run_dbt
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-SCENARIOS = []
-
-
-def scenario(add_events):
-    SCENARIOS.append(add_events)
-    return add_events
+SCENARIOS = Scenarios()
+scenario = SCENARIOS.add
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from tests.dbt.recon_dbt_harness import AS_OF, at, utc
+from tests.dbt.recon_dbt_harness import AS_OF, Scenarios, at, utc
 
 IST = timezone(timedelta(hours=5, minutes=30))
 # Steps of Events.order after the parcel leaves the warehouse: skip them for an order still in transit.
@@ -35,12 +35,8 @@ FROM_SHIPPING = FROM_OFD | {
     "crm:In Transit",
 }
 
-SCENARIOS = []
-
-
-def scenario(add_events):
-    SCENARIOS.append(add_events)
-    return add_events
+SCENARIOS = Scenarios()
+scenario = SCENARIOS.add
 
 
 @pytest.fixture(scope="module")
