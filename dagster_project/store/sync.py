@@ -60,12 +60,21 @@ def _digest(ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
+# The `cluster_id` of exceptions keyed by something other than an action cluster: a quarantined file
+# (`file:<sha256>`, store/file_exceptions.py). Mart cluster ids are hex hashes, never this.
+FILE_KEY = "file:"
+
+
 def _load(
     session: Session, cluster_ids: Iterable[str]
 ) -> tuple[list[ExceptionRow], dict[int, dict[str, ExceptionDivergence]]]:
-    """The exceptions the sync may change: every active one (its divergences may have vanished from the mart)
-    and those of the given clusters. With their links by divergence id."""
-    found = {row.id: row for row in session.scalars(select(ExceptionRow).where(ExceptionRow.state.in_(states.ACTIVE)))}
+    """The exceptions the sync may change: every active cluster exception (its divergences may have vanished from
+    the mart) and those of the given clusters. With their links by divergence id. File exceptions have no
+    divergences and are not the sync's: it would auto-resolve them."""
+    active = select(ExceptionRow).where(
+        ExceptionRow.state.in_(states.ACTIVE), ExceptionRow.cluster_id.not_like(f"{FILE_KEY}%")
+    )
+    found = {row.id: row for row in session.scalars(active)}
     for chunk in chunks(sorted(cluster_ids)):
         found.update(
             (row.id, row) for row in session.scalars(select(ExceptionRow).where(ExceptionRow.cluster_id.in_(chunk)))
