@@ -8,6 +8,13 @@ thread_ts, ts, metadata) with increasing ts values. Like Slack it refuses more t
 (`invalid_blocks`), a text over 40,000 characters (`msg_too_long`), over-long header, section and
 button texts (`invalid_blocks`), and `chat.update` by channel name (`channel_not_found`).
 
+For the Slack app (slack-bolt) it also speaks `views.open` (recorded in `views`; a trigger id opens one
+view, then `exchanged_trigger_id`; a modal title over 24 characters or `private_metadata` over 3,000 is
+`invalid_arguments`), `chat.postEphemeral` (recorded in `ephemerals`; `user_not_found` without a user) and,
+with the app-level token `app_token` instead of the bot token, `apps.connections.open`, answering
+`socket_mode_url` (set it to a WebSocket server of the test's; `internal_error` while unset) or
+`not_allowed_token_type` for a bot token.
+
 Faults, consumed in the order they were queued, one per API call:
 - `rate_limit_next(n, retry_after=1)`: HTTP 429, `Retry-After`, `{"ok": false, "error": "ratelimited"}`;
 - `fail_next(n, status=500)`: a 5xx (500 answers JSON, others an HTML page, as a proxy would);
@@ -70,6 +77,22 @@ class FakeMessage:
 
 
 @dataclass
+class FakeView:
+    id: str
+    trigger_id: str
+    view: dict
+
+
+@dataclass
+class FakeEphemeral:
+    channel: str
+    user: str
+    text: str
+    blocks: list[dict]
+    message_ts: str
+
+
+@dataclass
 class FakeCall:
     method: str
     status: int
@@ -89,7 +112,13 @@ class _Fault:
 class FakeSlack:
     """The fake server; use as a context manager (or `start()` / `stop()`)."""
 
-    def __init__(self, token: str = "xoxb-fake-token", channels: Mapping[str, str] | None = None, host="127.0.0.1"):
+    def __init__(
+        self,
+        token: str = "xoxb-fake-token",
+        channels: Mapping[str, str] | None = None,
+        host="127.0.0.1",
+        app_token: str = "xapp-1-fake-app-token",
+    ):
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the Slack fake only listens on loopback, not {host}")
         self.token = token
@@ -105,6 +134,10 @@ class FakeSlack:
         self._messages: list[FakeMessage] = []
         self._calls: list[FakeCall] = []
         self._seq = 0
+        self.app_token = app_token
+        self.socket_mode_url: str | None = None
+        self._views: list[FakeView] = []
+        self._ephemerals: list[FakeEphemeral] = []
         self._in_flight = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -200,6 +233,18 @@ class FakeSlack:
         with self._lock:
             return list(self._calls)
 
+    @property
+    def views(self) -> list[FakeView]:
+        """Every view opened with `views.open`, oldest first."""
+        with self._lock:
+            return list(self._views)
+
+    @property
+    def ephemerals(self) -> list[FakeEphemeral]:
+        """Every accepted `chat.postEphemeral`, oldest first."""
+        with self._lock:
+            return list(self._ephemerals)
+
     def calls_to(self, method: str) -> list[FakeCall]:
         return [call for call in self.calls if call.method == method]
 
@@ -279,7 +324,7 @@ class FakeSlack:
             params.update(json.loads(raw))
         elif raw:
             params.update({k: v[-1] for k, v in parse_qs(raw.decode("utf-8")).items()})
-        for key in ("blocks", "metadata"):
+        for key in ("blocks", "metadata", "view"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         return params
@@ -293,7 +338,11 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "views.open": self._views_open,
+            "chat.postEphemeral": self._post_ephemeral,
         }
+        if method == "apps.connections.open":
+            return 200, self._connections_open(authorization)
         if method not in handlers:
             return 404, {"ok": False, "error": "unknown_method"}
         if not authorization.startswith("Bearer "):
@@ -372,6 +421,52 @@ class FakeSlack:
         message.blocks = params.get("blocks") or []
         message.edits += 1
         return {"ok": True, "channel": channel_id, "ts": message.ts, "text": message.text}
+
+    def _views_open(self, params: dict) -> dict:
+        trigger_id, view = params.get("trigger_id"), params.get("view")
+        if not trigger_id or not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if any(v.trigger_id == trigger_id for v in self._views):
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        problems = []
+        if len(((view.get("title") or {}).get("text")) or "") > 24:
+            problems.append("must be less than 25 characters [json-pointer:/view/title/text]")
+        if len(view.get("private_metadata") or "") > 3000:
+            problems.append("must be less than 3001 characters [json-pointer:/view/private_metadata]")
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        self._seq += 1
+        opened = FakeView(id=f"VFAKE{self._seq:06d}", trigger_id=str(trigger_id), view=view)
+        self._views.append(opened)
+        return {"ok": True, "view": {**view, "id": opened.id, "team_id": "TFAKE", "state": {"values": {}}}}
+
+    def _post_ephemeral(self, params: dict) -> dict:
+        channel_id, error = self._resolve(params.get("channel"))
+        if error:
+            return {"ok": False, "error": error}
+        if not params.get("user"):
+            return {"ok": False, "error": "user_not_found"}
+        problem = _message_problem(params)
+        if problem:
+            return problem
+        self._seq += 1
+        ts = f"{BASE_EPOCH + self._seq}.{self._seq:06d}"
+        text, blocks = params.get("text") or "", params.get("blocks") or []
+        self._ephemerals.append(FakeEphemeral(str(channel_id), str(params["user"]), text, blocks, ts))
+        return {"ok": True, "message_ts": ts}
+
+    def _connections_open(self, authorization: str) -> dict:
+        """Socket Mode: the app-level token gets `socket_mode_url`; the bot token is the wrong type."""
+        given = authorization.removeprefix("Bearer ").encode()
+        if not authorization.startswith("Bearer "):
+            return {"ok": False, "error": "not_authed"}
+        if hmac.compare_digest(given, self.token.encode()):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if not hmac.compare_digest(given, self.app_token.encode()):
+            return {"ok": False, "error": "invalid_auth"}
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _conversations_list(self, params: dict) -> dict:
         ids = sorted(self._channels)
