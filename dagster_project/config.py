@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,37 @@ class SlaHoursConfig:
     low: float = 72.0
 
 
+# The owner teams of RULES.md, plus the data team that gets pipeline alerts (failed runs and checks).
+DIVERGENCE_TEAMS = ("logistics_ops", "finance_ops", "cx_ops", "integrations")
+DATA_TEAM = "data_platform"
+TEAMS = (*DIVERGENCE_TEAMS, DATA_TEAM)
+DEFAULT_ESCALATION_CHANNEL = "#ops-escalations"
+
+
+@dataclass(frozen=True)
+class OwnerConfig:
+    """A team's Slack routing: its channel, and the escalation steps for exceptions it leaves unacknowledged
+    past their SLA (step 1 `escalation_channel`, then each of `escalation_steps`)."""
+
+    channel: str
+    escalation_channel: str | None = DEFAULT_ESCALATION_CHANNEL
+    escalation_steps: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return (self.escalation_channel, *self.escalation_steps) if self.escalation_channel else ()
+
+
+def _default_owners() -> dict[str, OwnerConfig]:
+    return {team: OwnerConfig(channel="#" + team.replace("_", "-")) for team in TEAMS}
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    # The Slack Web API base URL (a proxy, or a test server); env RECON_SLACK_BASE_URL overrides it.
+    base_url: str | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
@@ -65,6 +96,16 @@ class Config:
     sla_hours: SlaHoursConfig = field(default_factory=SlaHoursConfig)
     # Added on top of the shipped status map: {system: {NATIVE_STATUS: canonical_state}}.
     status_map: dict[str, dict[str, str]] = field(default_factory=dict)
+    owners: dict[str, OwnerConfig] = field(default_factory=_default_owners)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+
+    def channels(self) -> dict[str, str]:
+        """Owner team → Slack channel."""
+        return {team: owner.channel for team, owner in self.owners.items()}
+
+    def escalation_steps(self) -> dict[str, tuple[str, ...]]:
+        """Owner team → its escalation channels, step 1 first."""
+        return {team: owner.steps for team, owner in self.owners.items()}
 
 
 def _build(cls: type, raw: Any, key: str):
@@ -96,6 +137,10 @@ def _coerce(default: Any, value: Any, key: str) -> Any:
         return float(value)
     if key == "status_map":
         return _status_map(value)
+    if key == "owners":
+        return _owners(value)
+    if key == "slack.base_url":
+        return _text(value, key)
     raise ReconError(f"recon.yaml: {key}: unsupported value {value!r}")
 
 
@@ -112,6 +157,55 @@ def _status_map(value: Any) -> dict[str, dict[str, str]]:
             raise ReconError(f"recon.yaml: status_map.{system} must map native status text to a state name")
         result[system] = dict(mapping)
     return result
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ReconError(f"recon.yaml: {key}: {value!r} is not a non-empty text")
+    return value.strip()
+
+
+def _channel(value: Any, key: str) -> str:
+    """A channel name (`#ops`, `ops`) or id (`C0123ABC`); no spaces, since Slack names have none."""
+    text = _text(value, key)
+    if any(char.isspace() for char in text):
+        raise ReconError(f"recon.yaml: {key}: {value!r} is not a Slack channel; write e.g. '#logistics-ops'")
+    return text
+
+
+def _owners(value: Any) -> dict[str, OwnerConfig]:
+    """Teams given here replace their defaults key by key; teams not given keep theirs."""
+    if not isinstance(value, dict):
+        raise ReconError("recon.yaml: owners must map a team to {channel, escalation_channel, escalation_steps}")
+    owners = _default_owners()
+    for team, raw in value.items():
+        key = f"owners.{team}"
+        if team not in TEAMS:
+            raise ReconError(f"recon.yaml: {key}: unknown team; use one of {', '.join(TEAMS)}")
+        if not isinstance(raw, dict):
+            raise ReconError(f"recon.yaml: {key} must be a mapping with channel, escalation_channel, escalation_steps")
+        known = ("channel", "escalation_channel", "escalation_steps")
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ReconError(f"recon.yaml: unknown key {key}.{unknown[0]}; known keys here: {', '.join(known)}")
+        owner = owners[team]
+        if "channel" in raw:
+            owner = replace(owner, channel=_channel(raw["channel"], f"{key}.channel"))
+        if "escalation_channel" in raw:
+            # null switches escalation off for the team.
+            escalation = raw["escalation_channel"]
+            escalation = None if escalation is None else _channel(escalation, f"{key}.escalation_channel")
+            owner = replace(owner, escalation_channel=escalation)
+        if "escalation_steps" in raw:
+            steps = raw["escalation_steps"] or []
+            if not isinstance(steps, list):
+                raise ReconError(f"recon.yaml: {key}.escalation_steps must be a list of channels")
+            steps = tuple(_channel(step, f"{key}.escalation_steps[{i}]") for i, step in enumerate(steps))
+            owner = replace(owner, escalation_steps=steps)
+        if owner.escalation_steps and not owner.escalation_channel:
+            raise ReconError(f"recon.yaml: {key}.escalation_steps needs an escalation_channel (step 1) first")
+        owners[team] = owner
+    return owners
 
 
 def load_config(path: Path) -> Config:

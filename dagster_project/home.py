@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_project.config import Config, load_config
+from dagster_project.store.engine import store_url
+
+STORE_URL_ENV = "RECON_STORE_URL"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,12 @@ class Home:
     @property
     def quarantine_dir(self) -> Path:
         return self.root / "quarantine"
+
+    @property
+    def store_url(self) -> str:
+        """The operational store: `$RECON_STORE_URL` (PostgreSQL in production; a URL may hold a password,
+        so it comes from the environment only), else SQLite in the home."""
+        return os.environ.get(STORE_URL_ENV) or store_url(self.root)
 
     @property
     def dagster_home(self) -> Path:

@@ -66,6 +66,13 @@ def divergences(
     return [dict(zip(DIVERGENCE_COLUMNS, map(export_value, row), strict=True)) for row in cursor.fetchall()]
 
 
+def divergence_clusters(conn: duckdb.DuckDBPyConnection) -> list[dict]:
+    """`fct_divergence_clusters`, one dict per cluster, in cluster order."""
+    cursor = conn.execute("select * from main.fct_divergence_clusters order by cluster_id")
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, map(export_value, row), strict=True)) for row in cursor.fetchall()]
+
+
 def known_rules(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in conn.execute("select distinct rule from main.divergence_rules order by 1").fetchall()]
 

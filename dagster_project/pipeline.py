@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.contract import SYSTEMS
+from dagster_project.defs.exceptions import SLACK_CHECK, exceptions
 from dagster_project.defs.ingest import COUNTS, ingest_assets
 from dagster_project.defs.resources import ReconResource
 from dagster_project.defs.transform import build_dbt_assets, dbt_resource, prepare_manifest
@@ -18,6 +19,7 @@ from dagster_project.errors import ReconError
 from dagster_project.home import Home
 from dagster_project.ingestion.landing import SkippedFile, scan_landing, unknown_folder_message
 from dagster_project.marts import divergence_counts, read_warehouse
+from dagster_project.store.utc import utc_now
 
 DAGSTER_YAML = """\
 # Written by recon for its home: SQLite instance storage here; no telemetry (no network at run time).
@@ -48,6 +50,10 @@ class RunReport:
     run_id: str
     as_of: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    # The exception sync's counts and the Slack delivery (None when the marts were not built).
+    exceptions: dict | None = None
+    # Set when Slack could not be used at all (a bad token, a wrong base URL): the messages stay in the outbox.
+    slack_error: str | None = None
 
     @property
     def nothing_new(self) -> bool:
@@ -57,6 +63,9 @@ class RunReport:
         summary: dict = {system: dict(counts) for system, counts in self.systems.items()}
         if self.divergences is not None:
             summary["divergences"] = self.divergences
+        if self.exceptions is not None:
+            summary["exceptions"] = self.exceptions
+            summary["slack_error"] = self.slack_error
         summary["unknown_folders"] = self.unknown_folders
         summary["skipped_files"] = [{"file": s.rel_path, "reason": s.reason} for s in self.skipped]
         return summary
@@ -71,6 +80,20 @@ def _root_cause(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed; see `recon ui` for its event log"
 
 
+def _alert_failure(home: Home, result: dg.ExecuteInProcessResult, cause: str) -> str:
+    """Tell the data team's channel, as the run-failure sensor would (same key: one alert per run, whichever
+    comes first), since a CLI run may have no Dagster daemon watching. Returns what to add to the error."""
+    from sensors.run_failure import RunFailure, alert_run_failure
+
+    steps = tuple(dict.fromkeys(e.step_key for e in result.get_step_failure_events() if e.step_key))
+    failure = RunFailure(result.job_def.name, result.run_id, steps, cause.splitlines()[0], utc_now())
+    try:
+        alert_run_failure(home, failure, utc_now())
+    except Exception as exc:  # the run's own failure is what the user must see, whatever happens here
+        return f"; the data team could not be alerted: {exc}"
+    return ""
+
+
 def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None, marts: bool = True) -> RunReport:
     """Ingest every new file under `landing` into the home's warehouse, then (with `marts`) build the dbt
     marts and their checks."""
@@ -82,7 +105,7 @@ def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None, marts
     }
     if marts:
         prepare_manifest()
-        assets.append(build_dbt_assets())
+        assets += [build_dbt_assets(), exceptions]
         resources["dbt"] = dbt_resource()
     log = logging.getLogger("recon")
     for folder in scan.unknown_folders:
@@ -100,14 +123,19 @@ def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None, marts
             tags={"recon/trigger": "cli"},
         )
     if not result.success:
-        raise ReconError(f"{_root_cause(result)} (dbt's log of the run: {log_file})")
+        cause = _root_cause(result)
+        raise ReconError(f"{cause} (dbt's log of the run: {log_file}){_alert_failure(home, result, cause)}")
     systems, contract_seconds = {}, {}
     for system in SYSTEMS:
         (materialization,) = result.asset_materializations_for_node(f"{system}__events")
         systems[system] = {name: materialization.metadata[name].value for name in COUNTS}
         contract_seconds[system] = materialization.metadata["contract_check_seconds"].value
-    counts = None
+    report = RunReport(systems, contract_seconds, None, scan.unknown_folders, scan.skipped, result.run_id, as_of)
     if marts:
         with read_warehouse(home.warehouse) as conn:
-            counts = divergence_counts(conn)
-    return RunReport(systems, contract_seconds, counts, scan.unknown_folders, scan.skipped, result.run_id, as_of)
+            report.divergences = divergence_counts(conn)
+        (materialization,) = result.asset_materializations_for_node("exceptions")
+        report.exceptions = {name: entry.value for name, entry in materialization.metadata.items()}
+        (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == SLACK_CHECK]
+        report.slack_error = check.metadata["slack_error"].value or None
+    return report

@@ -48,6 +48,25 @@ def test_overrides(tmp_path):
             "use one of oms, wms, carrier, crm, payments, erp, integration_log",
         ),
         ("rules: [1]\n", "recon.yaml: rules must be a mapping, got list"),
+        (
+            "owners:\n  logistic_ops:\n    channel: '#x'\n",
+            "recon.yaml: owners.logistic_ops: unknown team; "
+            "use one of logistics_ops, finance_ops, cx_ops, integrations, data_platform",
+        ),
+        (
+            "owners:\n  cx_ops:\n    chanel: '#x'\n",
+            "recon.yaml: unknown key owners.cx_ops.chanel; known keys here: channel, escalation_channel, "
+            "escalation_steps",
+        ),
+        (
+            "owners:\n  cx_ops:\n    channel: 'cx ops'\n",
+            "recon.yaml: owners.cx_ops.channel: 'cx ops' is not a Slack channel; write e.g. '#logistics-ops'",
+        ),
+        (
+            "owners:\n  cx_ops:\n    escalation_channel: null\n    escalation_steps: ['#a']\n",
+            "recon.yaml: owners.cx_ops.escalation_steps needs an escalation_channel (step 1) first",
+        ),
+        ("slack:\n  base_url: 42\n", "recon.yaml: slack.base_url: 42 is not a non-empty text"),
     ],
 )
 def test_errors_name_the_key(tmp_path, text, message):
@@ -63,3 +82,19 @@ def test_share_out_of_range(tmp_path):
     path.write_text("ingest:\n  max_invalid_share: 2\n")
     with pytest.raises(ReconError, match="ingest.max_invalid_share must be between 0 and 1"):
         load_config(path)
+
+
+def test_owner_routing_defaults_and_overrides(tmp_path):
+    assert Config().channels()["logistics_ops"] == "#logistics-ops"
+    assert Config().escalation_steps()["finance_ops"] == ("#ops-escalations",)
+    path = tmp_path / "recon.yaml"
+    path.write_text(
+        "owners:\n  logistics_ops:\n    channel: C0LOGISTIC\n    escalation_steps: ['#ops-leads', '#cto']\n"
+        "  cx_ops:\n    escalation_channel: null\nslack:\n  base_url: http://127.0.0.1:9/api/\n"
+    )
+    config = load_config(path)
+    assert config.channels()["logistics_ops"] == "C0LOGISTIC"
+    assert config.escalation_steps()["logistics_ops"] == ("#ops-escalations", "#ops-leads", "#cto")
+    assert config.escalation_steps()["cx_ops"] == ()
+    assert config.channels()["finance_ops"] == "#finance-ops"
+    assert config.slack.base_url == "http://127.0.0.1:9/api/"

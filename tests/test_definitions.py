@@ -31,7 +31,8 @@ def test_layers_are_groups(graph):
     groups: dict[str, set[str]] = {}
     for key in graph.get_all_asset_keys():
         groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
-    assert set(groups) == {"ingest", "seeds", "staging", "intermediate", "marts"}
+    assert set(groups) == {"ingest", "seeds", "staging", "intermediate", "marts", "exceptions"}
+    assert groups["exceptions"] == {"exceptions"}
     assert groups["marts"] == MARTS
     assert groups["seeds"] == {"status_map", "divergence_rules"}
     assert groups["staging"] == {f"stg_{s}__events" for s in SYSTEMS} | {"stg_recon__status_map"}
@@ -42,6 +43,11 @@ def test_lineage_reads_landing_to_marts(graph):
         assert _key(f"{system}/events") in graph.get(_key(f"stg_{system}__events")).parent_keys
     assert graph.get(_key("fct_divergences")).parent_keys == {_key("int_divergences_enriched")}
     assert {_key(f"{system}/events") for system in SYSTEMS} <= _ancestors(graph, _key("fct_divergences"))
+
+
+def test_exceptions_follow_the_divergence_marts_and_check_slack_delivery(graph):
+    assert graph.get(_key("exceptions")).parent_keys == {_key("fct_divergences"), _key("fct_divergence_clusters")}
+    assert dg.AssetCheckKey(_key("exceptions"), "slack_delivered") in graph.asset_check_keys
 
 
 def _ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:

@@ -27,13 +27,21 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dagster_project.cli import demo, divergences, run, simulate
+    from dagster_project.cli import demo, divergences, exceptions, run, simulate, slack_app
 
     parser = argparse.ArgumentParser(prog="recon", description="Cross-system order reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, simulate, run, divergences):
+    for module in (demo, simulate, run, divergences, slack_app):
         for name, help_text, configure, handler in module.COMMANDS:
             sub = commands.add_parser(name, help=help_text, description=help_text)
+            _home_option(sub)
+            configure(sub)
+            sub.set_defaults(handler=handler)
+    for group, help_text, subcommands in exceptions.GROUPS:
+        group_parser = commands.add_parser(group, help=help_text, description=help_text)
+        actions = group_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        for name, action_help, configure, handler in subcommands:
+            sub = actions.add_parser(name, help=action_help, description=action_help)
             _home_option(sub)
             configure(sub)
             sub.set_defaults(handler=handler)

@@ -10,12 +10,16 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.cli.render import table
-from dagster_project.cli.run import render_report
+from dagster_project.cli.run import render_report, report_slack_error
 from dagster_project.cli.simulate import add_simulation_options
 from dagster_project.contract import SYSTEMS
 from dagster_project.errors import ReconError
 from dagster_project.home import Home
 from dagster_project.pipeline import run_pipeline
+from dagster_project.slack import outbox_item
+from dagster_project.slack.console import render_item
+from dagster_project.store import open_store, pending_messages
+from dagster_project.store.utc import utc_now
 
 # A fixed simulated "now": the demo gives the same files and figures on every machine and every day.
 DEMO_AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
@@ -70,11 +74,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(render_report(report, landing))
     print()
     print(warehouse_totals(home))
+    preview = first_waiting_message(home)
+    if preview:
+        print(f"\nThe first exception's Slack message, as it would be posted:\n\n{preview}")
     print(
         f"\nNext: `recon divergences --home {home.root}` for the divergences, "
-        f"`recon order ORDER_ID --home {home.root}` for one order's timeline."
+        f"`recon order ORDER_ID --home {home.root}` for one order's timeline, "
+        f"`recon exceptions list --home {home.root}` for the exception queue."
     )
-    return 0
+    return report_slack_error(report)
+
+
+def first_waiting_message(home: Home) -> str | None:
+    """The oldest message still in the outbox, rendered as the console shows it (None when all were sent)."""
+    messages = pending_messages(open_store(home.store_url), limit=1)
+    return render_item(outbox_item(messages[0], now=utc_now())) if messages else None
 
 
 def configure_demo(parser: argparse.ArgumentParser) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from dagster_project.cli.render import table
 from dagster_project.home import Home
 from dagster_project.pipeline import RunReport, run_pipeline
+from dagster_project.slack.settings import TOKEN_ENV
 
 SUMMARY_COLUMNS = (
     ("files_ingested", "files"),
@@ -54,6 +56,8 @@ def render_report(report: RunReport, landing: Path) -> str:
             )
         )
         lines.append("See them with `recon divergences`, one order with `recon order ORDER_ID`.")
+    if report.exceptions is not None:
+        lines += ["", render_exceptions(report.exceptions)]
     if report.unknown_folders:
         lines += ["", "Ignored folders (not a system): " + ", ".join(report.unknown_folders)]
     if report.skipped:
@@ -62,12 +66,41 @@ def render_report(report: RunReport, landing: Path) -> str:
     return "\n".join(lines)
 
 
+def render_exceptions(counts: dict) -> str:
+    line = (
+        f"Exceptions: {counts['opened']:,} opened, {counts['attached']:,} divergences attached, "
+        f"{counts['reopened']:,} reopened, {counts['auto_resolved']:,} auto-resolved "
+        f"({counts['messages_queued']:,} Slack messages queued)."
+    )
+    if counts["file_exceptions_opened"]:
+        line += f"\n{counts['file_exceptions_opened']:,} schema-drift exceptions opened for files quarantined whole."
+    if "slack" not in counts:
+        return line
+    if counts.get("slack_console"):
+        return (
+            f"{line}\nSlack: {TOKEN_ENV} is not set, so messages went to the run log and stay in the outbox "
+            f"({counts['slack_pending']:,} waiting). See them with `recon exceptions list`."
+        )
+    return f"{line}\nSlack: {counts['slack']}."
+
+
+def report_slack_error(report: RunReport) -> int:
+    """A Slack setting that stops delivery is an error the user must fix (exit 2); the run itself is kept."""
+    if not report.slack_error:
+        return 0
+    print(
+        f"recon: error: Slack: {report.slack_error} (the run finished; its messages stay in the outbox)",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     home = Home.resolve(args.home)
     landing = Path(args.landing).expanduser().resolve()
     report = run_pipeline(home, landing, args.as_of)
     print(json.dumps(report.to_json(), indent=2) if args.json else render_report(report, landing))
-    return 0
+    return report_slack_error(report)
 
 
 def configure_run(parser: argparse.ArgumentParser) -> None:

@@ -33,11 +33,11 @@ from dagster_project.slack.limits import (
     truncate,
 )
 
-# Action ids the Slack app (Bolt) listens for; every button's value is the exception id.
+# Action ids the Slack app (`dagster_project.slack_app`) listens for; every button's value is the exception id.
 ACTION_ACK = "recon_ack"
 ACTION_ASSIGN_ME = "recon_assign_me"
+# Opens a modal asking for the reason, which is the confirmation: the button has no confirm dialog of its own.
 ACTION_RESOLVE = "recon_resolve"
-ACTION_REPLAY_DRY_RUN = "recon_replay_dry_run"
 ACTIONS_BLOCK_ID = "recon_exception_actions"
 
 TOP_ORDERS = 5
@@ -46,6 +46,9 @@ SUMMARY_CHARS = 300
 NOTE_CHARS = 1_000
 
 SEVERITY_EMOJI = {"high": ":red_circle:", "medium": ":large_orange_circle:", "low": ":white_circle:"}
+
+# The rule of a file quarantined whole at ingestion (store/file_exceptions.py): its exception has no divergences.
+SCHEMA_DRIFT = "schema_drift"
 
 # What to check first, by classification; a few rules have a sharper hint for one classification.
 CHECK_FIRST = {
@@ -77,6 +80,11 @@ RULE_CHECK_FIRST = {
     ),
     ("refund_before_return", "manual_override"): (
         "Check the agent's refund, and whether the return reached the warehouse (RTO) before it."
+    ),
+    (SCHEMA_DRIFT, "mapping_error"): (
+        "Fix the file at the source (its header, encoding or rows, as the reason says) and drop a corrected "
+        "copy in the system's landing folder: new bytes are ingested on the next run (the same bytes again are "
+        "skipped). Then resolve this exception."
     ),
 }
 
@@ -115,13 +123,64 @@ def format_exception_blocks(exception: Mapping[str, Any], divergences: Sequence[
         {"type": "divider"},
         *_top_orders(divergences, facts.order_count),
         _context(facts.reference()),
-        _actions(facts.exception_id, [ACTION_ACK, ACTION_ASSIGN_ME, ACTION_RESOLVE, ACTION_REPLAY_DRY_RUN]),
+        _actions(facts.exception_id, [ACTION_ACK, ACTION_ASSIGN_ME, ACTION_RESOLVE]),
     ]
     text = (
         f"[{facts.severity}] {facts.rule} ({facts.classification_label}) for {facts.owner}: "
         f"{facts.counts_text}, {facts.exposure} at risk, SLA due {facts.sla_due}"
     )
     return _message(text, blocks)
+
+
+def format_file_exception_blocks(exception: Mapping[str, Any], file: Mapping[str, Any] | None = None) -> dict:
+    """The parent message of a quarantined file (rule `schema_drift`): which system, which file, why it was
+    quarantined, what to check first; buttons while it is active. `file` is the store's record of it
+    (`system`, `file_path`, `file_sha256`, `reason`, `rows_total`, `rows_invalid`, `quarantined_at`); an edit
+    queued by a button click carries only the snapshot, and then the file is named by its sha256 (the snapshot's
+    `cluster_id` is `file:<sha256>`), its path and reason left to `recon exceptions show <id> --json`."""
+    facts = _Facts(exception, ())
+    file = file or {}
+    system = file.get("system") or exception.get("system") or "—"
+    sha256 = file.get("file_sha256") or str(exception.get("cluster_id") or "").removeprefix("file:")
+    status = facts.status_text()
+    if facts.state in CLOSED_STATES and exception.get("closed_reason"):
+        status += f": {truncate(one_line(exception['closed_reason']), NOTE_CHARS)}"
+    if file.get("file_path"):
+        what = f"*File* {inline_code(file['file_path'])}\n*Why it was quarantined:* "
+        what += truncate(one_line(file.get("reason") or "—"), NOTE_CHARS)
+        text = f"file {one_line(file['file_path'])} quarantined: {one_line(file.get('reason') or '—')}"
+    else:
+        what = (
+            f"*File* with sha256 {inline_code(sha256)}: its name and why it was quarantined are in "
+            f"{inline_code(f'recon exceptions show {facts.exception_id} --json')} (its `opened` event)"
+        )
+        text = f"file with sha256 {one_line(sha256)} quarantined"
+    rows, rows_text = file.get("rows_total"), "—"
+    if not _missing(rows):
+        rows_text = f"{_plural(int(rows), 'row')} read, {int(file.get('rows_invalid') or 0):,} invalid"
+    blocks = [
+        _header(f"{facts.severity_emoji} Schema drift: {system} file quarantined"),
+        _section(what),
+        _fields(
+            [
+                f"*System*\n{one_line(system)}",
+                f"*Owner*\n{facts.owner}",
+                f"*Severity*\n{facts.severity_emoji} {facts.severity}",
+                f"*Rows*\n{rows_text}",
+                f"*Quarantined*\n{_when(file.get('quarantined_at'))}",
+                f"*SLA due*\n{facts.sla_due}",
+                f"*Status*\n{status}",
+            ]
+        ),
+        _section(f"*What to check first:* {what_to_check_first(facts.rule, facts.classification)}"),
+        _context(
+            f"Exception {inline_code(facts.exception_id)} · file sha256 {inline_code(sha256)} · "
+            f"opened {_when(exception.get('opened_at'))}"
+        ),
+    ]
+    if facts.state not in CLOSED_STATES:
+        blocks.append(_actions(facts.exception_id, [ACTION_ACK, ACTION_ASSIGN_ME, ACTION_RESOLVE]))
+    return _message(f"[{facts.severity}] {facts.rule} for {facts.owner}: {one_line(system)} {text}", blocks)
 
 
 def format_thread_reply(
@@ -343,7 +402,6 @@ _BUTTONS = {
     ACTION_ACK: "Acknowledge",
     ACTION_ASSIGN_ME: "Assign to me",
     ACTION_RESOLVE: "Resolve",
-    ACTION_REPLAY_DRY_RUN: "Replay (dry run)",
 }
 
 
@@ -358,12 +416,6 @@ def _actions(exception_id: str, action_ids: Sequence[str]) -> dict:
         }
         if action_id == ACTION_RESOLVE:
             button["style"] = "primary"
-            button["confirm"] = {
-                "title": {"type": "plain_text", "text": "Resolve this exception?"},
-                "text": {"type": "plain_text", "text": "It is marked resolved for every order in it."},
-                "confirm": {"type": "plain_text", "text": "Resolve"},
-                "deny": {"type": "plain_text", "text": "Cancel"},
-            }
         elements.append(button)
     return {"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": elements}
 
@@ -538,14 +590,90 @@ def _duration(delta: timedelta) -> str:
     return " ".join(parts)
 
 
+# ---------------------------------------------------------------- pipeline alerts (to the data team)
+
+# Failed steps named in a run-failure alert; identifiers (job, run, step, asset, check) are cut to this length.
+ALERT_STEPS = 5
+ALERT_NAME_CHARS = 200
+CHECK_SEVERITY_EMOJI = {"ERROR": ":red_circle:", "WARN": ":warning:"}
+
+
+def format_pipeline_alert(alert: Mapping[str, Any]) -> dict:
+    """An alert in the data team's channel, from what the sensors queue (`event` and its facts):
+
+    - `run_failed`: `job`, `run_id`, `steps` (the failed step keys), `error` (the root error's first line),
+      `failed_at`;
+    - `check_failed`: `asset` (its key as `a/b`), `check`, `severity` (`WARN`, `ERROR`), `run_id`, `job`,
+      `description`, `evaluated_at`.
+
+    Every value comes from a run (job and step names, an exception's text, a dbt test's description): all escaped.
+    """
+
+    def code(value: Any) -> str:
+        return inline_code(truncate(str(value if not _missing(value) else "—"), ALERT_NAME_CHARS))
+
+    def name(value: Any) -> str:
+        return truncate(one_line(value if not _missing(value) else "—"), ALERT_NAME_CHARS)
+
+    event = alert.get("event")
+    if event == "run_failed":
+        steps = [str(step) for step in alert.get("steps") or []]
+        more = f" and {len(steps) - ALERT_STEPS} more" if len(steps) > ALERT_STEPS else ""
+        shown = ", ".join(code(step) for step in steps[:ALERT_STEPS]) + more
+        error = truncate(one_line(alert.get("error") or "no error message"), NOTE_CHARS)
+        blocks = [
+            _header(f":x: Run failed: {alert.get('job') or '—'}"),
+            _fields(
+                [
+                    f"*Job*\n{code(alert.get('job'))}",
+                    f"*Run*\n{code(alert.get('run_id'))}",
+                    f"*Failed {_noun(len(steps), 'step')}*\n{shown or '—'}",
+                    f"*Failed at*\n{_when(alert.get('failed_at'))}",
+                ]
+            ),
+            _section(f"*Error*\n>{error}"),
+            _context("The run's full event log is in the Dagster UI; rerun it once the cause is fixed."),
+        ]
+        where = ""
+        if steps:
+            where = f", {_noun(len(steps), 'step')} " + ", ".join(name(step) for step in steps[:ALERT_STEPS]) + more
+        text = f"Run failed: job {name(alert.get('job'))}, run {name(alert.get('run_id'))}{where}: {error}"
+        return _message(text, blocks)
+    if event == "check_failed":
+        severity = name(alert.get("severity"))
+        emoji = CHECK_SEVERITY_EMOJI.get(severity, ":warning:")
+        description = truncate(one_line(alert.get("description") or ""), NOTE_CHARS)
+        blocks = [
+            _header(f"{emoji} Asset check failed: {alert.get('check') or '—'} on {alert.get('asset') or '—'}"),
+            _fields(
+                [
+                    f"*Asset*\n{code(alert.get('asset'))}",
+                    f"*Check*\n{code(alert.get('check'))}",
+                    f"*Severity*\n{emoji} {severity}",
+                    f"*Run*\n{code(alert.get('run_id'))}",
+                    f"*Job*\n{code(alert.get('job'))}",
+                    f"*Evaluated at*\n{_when(alert.get('evaluated_at'))}",
+                ]
+            ),
+            *([_section(f"*Description*\n>{description}")] if description else []),
+            _context("The check's history is on the asset's page in the Dagster UI."),
+        ]
+        text = (
+            f"Asset check failed ({severity}): {name(alert.get('check'))} on {name(alert.get('asset'))}, "
+            f"run {name(alert.get('run_id'))}" + (f": {description}" if description else "")
+        )
+        return _message(text, blocks)
+    raise ValueError(f"unknown pipeline alert event {event!r}: expected run_failed or check_failed")
+
+
 __all__ = [
     "ACTION_ACK",
     "ACTION_ASSIGN_ME",
-    "ACTION_REPLAY_DRY_RUN",
     "ACTION_RESOLVE",
     "CHECK_FIRST",
     "format_escalation",
     "format_exception_blocks",
+    "format_file_exception_blocks",
     "format_resolved_update",
     "format_thread_reply",
     "what_to_check_first",

@@ -38,6 +38,7 @@ class OutboxKind(StrEnum):
     REPLY = "thread_reply"  # a reply in the parent's thread (new divergences, state changes)
     UPDATE_PARENT = "update_parent"  # the parent edited in place (state changes, resolve), by the parent's ts
     ESCALATION = "escalation"  # a new message in the owner team's escalation channel
+    ALERT = "alert"  # a failed run or asset check, to the data team's channel; about no exception
 
 
 class OutcomeStatus(StrEnum):

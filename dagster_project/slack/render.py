@@ -11,6 +11,12 @@ The store queues what happened, as data: `{"event": ..., "exception": <snapshot>
   ignored_with_reason); otherwise `format_exception_blocks` as it now stands (acknowledged by,
   assigned to, a new severity), buttons included.
 - `escalation`: `format_escalation`.
+
+A quarantined file's exception (rule `schema_drift`, no divergences) has its own parent message, posted and
+edited: `format_file_exception_blocks`, with the payload's `file` when it has one.
+
+An `alert` (a failed run or asset check, for the data team; about no exception) is `format_pipeline_alert`,
+posted as a new top-level message (Slack side kind `post_parent`: it has no parent to reply under or edit).
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from dagster_project.config import DATA_TEAM
 from dagster_project.slack.blocks import (
     CLOSED_STATES,
+    SCHEMA_DRIFT,
     format_escalation,
     format_exception_blocks,
+    format_file_exception_blocks,
+    format_pipeline_alert,
     format_resolved_update,
     format_thread_reply,
 )
@@ -31,6 +41,8 @@ from dagster_project.slack.outbox import OutboxItem, OutboxKind
 
 def render_payload(kind: str, payload: Mapping[str, Any], *, now: datetime) -> dict:
     """The `{"text", "blocks"}` message for one queued payload; a payload that already is one is kept."""
+    if kind == OutboxKind.ALERT:
+        return format_pipeline_alert(payload)
     if "exception" not in payload:
         if not payload.get("text"):
             raise ValueError("an outbox payload needs an exception snapshot or a Slack message text")
@@ -39,6 +51,8 @@ def render_payload(kind: str, payload: Mapping[str, Any], *, now: datetime) -> d
     exception = payload["exception"]
     event = payload.get("event")
     top = exception.get("top_divergences") or []
+    if exception.get("rule") == SCHEMA_DRIFT and kind in (OutboxKind.POST, OutboxKind.UPDATE_PARENT):
+        return format_file_exception_blocks(exception, payload.get("file"))
     if kind is OutboxKind.POST:
         return format_exception_blocks(exception, top)
     if kind is OutboxKind.ESCALATION:
@@ -81,6 +95,6 @@ def outbox_item(message: Any, *, now: datetime) -> OutboxItem:
         thread_ts=getattr(message, "parent_ts", None) or getattr(message, "thread_ts", None),
         message_ts=getattr(message, "message_ts", None),
         attempts=getattr(message, "attempts", 0) or 0,
-        owner_team=exception.get("owner_team"),
+        owner_team=DATA_TEAM if message.kind == OutboxKind.ALERT else exception.get("owner_team"),
         idempotency_key=getattr(message, "idempotency_key", None),
     )

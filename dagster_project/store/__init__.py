@@ -1,11 +1,13 @@
 """The operational store: exceptions (one per action cluster), their divergences, the hash-chained audit
-trail and the Slack outbox. SQLite in the home by default, PostgreSQL by URL; schema by Alembic migrations.
-See docs/store.md."""
+trail and the Slack outbox (exception messages and pipeline alerts). SQLite in the home by default, PostgreSQL
+by URL; schema by Alembic migrations. See docs/store.md."""
 
 from dagster_project.store.actions import acknowledge, assign, ignore, resolve
+from dagster_project.store.alerts import queue_alert
 from dagster_project.store.audit import AuditProblem, audit_trail, record_audit, verify_audit
 from dagster_project.store.engine import store_url
 from dagster_project.store.escalation import Escalation, EscalationResult, escalate_due
+from dagster_project.store.file_exceptions import FileSyncResult, file_fingerprint, sync_quarantined_files
 from dagster_project.store.fingerprint import cluster_fingerprint
 from dagster_project.store.migrate import upgrade
 from dagster_project.store.outbox import OutboxMessage, mark_failed, mark_sent, pending_messages
@@ -18,6 +20,7 @@ __all__ = [
     "AuditProblem",
     "Escalation",
     "EscalationResult",
+    "FileSyncResult",
     "OutboxMessage",
     "Store",
     "SyncResult",
@@ -27,17 +30,20 @@ __all__ = [
     "audit_trail",
     "cluster_fingerprint",
     "escalate_due",
+    "file_fingerprint",
     "ignore",
     "list_exceptions",
     "mark_failed",
     "mark_sent",
     "open_store",
     "pending_messages",
+    "queue_alert",
     "record_audit",
     "resolve",
     "show_exception",
     "store_url",
     "sync_exceptions",
+    "sync_quarantined_files",
     "upgrade",
     "verify_audit",
 ]

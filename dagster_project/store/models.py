@@ -26,7 +26,8 @@ from dagster_project.store.utc import UtcDateTime
 
 SEVERITIES = ("high", "medium", "low")
 DIVERGENCE_STATUSES = ("open", "resolved")
-OUTBOX_KINDS = ("post_parent", "thread_reply", "update_parent", "escalation")
+# `alert`: a pipeline alert (a failed run, a failed asset check) to the data team, about no exception.
+OUTBOX_KINDS = ("post_parent", "thread_reply", "update_parent", "escalation", "alert")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 # Named constraints, so later migrations can alter them (SQLite batch mode needs the names).
@@ -130,7 +131,8 @@ class AuditEvent(Base):
 
 
 class SlackOutbox(Base):
-    """A Slack message to send; `idempotency_key` is unique, so the same message is never queued twice."""
+    """A Slack message to send; `idempotency_key` is unique, so the same message is never queued twice.
+    `exception_id` is null for alerts, which are about no exception."""
 
     __tablename__ = "slack_outbox"
     __table_args__ = (
@@ -140,7 +142,7 @@ class SlackOutbox(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    exception_id: Mapped[int] = mapped_column(ForeignKey("exceptions.id"), index=True)
+    exception_id: Mapped[int | None] = mapped_column(ForeignKey("exceptions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -152,6 +154,9 @@ class SlackOutbox(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    # A delivery pass's lease on the message (outbox.claim_pending): no other pass sends it meanwhile.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -1,18 +1,19 @@
 """The Slack outbox: messages queued in the same transaction as the change they announce, sent later.
 
 Kinds: `post_parent` (one per exception, in the owner's channel), `thread_reply` (under it), `update_parent`
-(an edit of it), `escalation` (to an escalation channel). The unique `idempotency_key` is built from what the
-message is about (`<fingerprint>:<kind>:<what>`: the exception, its occurrence, the divergences, the step),
-so queuing the same message twice is a no-op.
+(an edit of it), `escalation` (to an escalation channel), and `alert` (a pipeline alert to the data team, about
+no exception: `exception_id` is null). The unique `idempotency_key` is built from what the message is about
+(`<fingerprint>:<kind>:<what>`: the exception, its occurrence, the divergences, the step; `alert:<key>` for an
+alert), so queuing the same message twice is a no-op.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,14 +23,11 @@ from dagster_project.store.payloads import jsonable
 from dagster_project.store.store import Store
 from dagster_project.store.utc import utc_now
 
-# A message that failed this many times stays `failed` (kept, with its last error) and is not retried.
-MAX_ATTEMPTS = 5
-
 
 @dataclass(frozen=True)
 class OutboxMessage:
     id: int
-    exception_id: int
+    exception_id: int | None  # None for an alert
     kind: str
     channel: str
     idempotency_key: str
@@ -66,13 +64,21 @@ class Outbox:
         self, exception: ExceptionRow, kind: str, key: str, payload: dict[str, Any], channel: str | None = None
     ) -> None:
         """A message about `exception` (to its channel unless told), keyed `<fingerprint>:<kind>:<key>`."""
-        idempotency_key = f"{exception.fingerprint}:{kind}:{key}"
+        self._add(f"{exception.fingerprint}:{kind}:{key}", exception.id, kind, channel or exception.channel, payload)
+
+    def queue_alert(self, key: str, channel: str, payload: dict[str, Any]) -> None:
+        """A pipeline alert (about no exception) to `channel`, keyed `alert:<key>`."""
+        self._add(f"alert:{key}", None, "alert", channel, payload)
+
+    def _add(
+        self, idempotency_key: str, exception_id: int | None, kind: str, channel: str, payload: dict[str, Any]
+    ) -> None:
         self._rows.setdefault(
             idempotency_key,
             {
-                "exception_id": exception.id,
+                "exception_id": exception_id,
                 "kind": kind,
-                "channel": channel or exception.channel,
+                "channel": channel,
                 "payload": jsonable(payload),
                 "status": "pending",
                 "attempts": 0,
@@ -118,16 +124,62 @@ def _parent_ts(session: Session, exception_ids: set[int]) -> dict[int, str]:
     return {exception_id: message_ts for exception_id, message_ts in rows}
 
 
-def pending_messages(store: Store, limit: int = 100) -> list[OutboxMessage]:
-    """Messages to send, oldest first (an exception's parent always comes before its replies and edits)."""
+def pending_messages(store: Store, limit: int = 100, after_id: int = 0) -> list[OutboxMessage]:
+    """Messages to send, oldest first (an exception's parent always comes before its replies and edits);
+    `after_id` pages on."""
     with store.session() as session:
         rows = session.scalars(
-            select(SlackOutbox).where(SlackOutbox.status == "pending").order_by(SlackOutbox.id).limit(limit)
+            select(SlackOutbox)
+            .where(SlackOutbox.status == "pending", SlackOutbox.id > after_id)
+            .order_by(SlackOutbox.id)
+            .limit(limit)
         ).all()
         parents = _parent_ts(
             session, {row.exception_id for row in rows if row.kind in ("thread_reply", "update_parent")}
         )
         return [OutboxMessage.of(row, parents.get(row.exception_id)) for row in rows]
+
+
+def claim_pending(
+    store: Store, *, owner: str, now: datetime, lease: timedelta, limit: int = 100, after_id: int = 0
+) -> list[OutboxMessage]:
+    """Like `pending_messages`, but each message returned is leased to `owner` until `now + lease`: another
+    delivery pass skips it meanwhile, so two passes at once never send one message twice. `mark_sent` and
+    `mark_failed` end the lease, `release` gives back what was not sent; a crashed pass's lease runs out."""
+    with store.transaction() as session:
+        free = or_(SlackOutbox.claimed_until.is_(None), SlackOutbox.claimed_until <= now)
+        ids = session.scalars(
+            select(SlackOutbox.id)
+            .where(SlackOutbox.status == "pending", SlackOutbox.id > after_id, free)
+            .order_by(SlackOutbox.id)
+            .limit(limit)
+        ).all()
+        if not ids:
+            return []
+        session.execute(
+            update(SlackOutbox)
+            .where(SlackOutbox.id.in_(ids))
+            .values(claimed_by=owner, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.scalars(select(SlackOutbox).where(SlackOutbox.id.in_(ids)).order_by(SlackOutbox.id)).all()
+        parents = _parent_ts(
+            session, {row.exception_id for row in rows if row.kind in ("thread_reply", "update_parent")}
+        )
+        return [OutboxMessage.of(row, parents.get(row.exception_id)) for row in rows]
+
+
+def release(store: Store, message_ids: list[int], *, owner: str) -> None:
+    """End `owner`'s lease on these messages (left pending: not attempted, or waiting for their parent)."""
+    if not message_ids:
+        return
+    with store.transaction() as session:
+        session.execute(
+            update(SlackOutbox)
+            .where(SlackOutbox.id.in_(message_ids), SlackOutbox.claimed_by == owner)
+            .values(claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _pending(session: Session, message_id: int) -> SlackOutbox | None:
@@ -145,18 +197,22 @@ def mark_sent(
         row = _pending(session, message_id)
         if row is not None:
             row.status, row.message_ts, row.thread_ts = "sent", message_ts, thread_ts
+            row.claimed_by = row.claimed_until = None
             row.attempts += 1
             row.sent_at = now or utc_now()
 
 
-def mark_failed(store: Store, message_id: int, *, error: str, max_attempts: int = MAX_ATTEMPTS) -> str:
-    """Record a failed attempt; after `max_attempts` the message is `failed`. Returns its status."""
+def mark_failed(store: Store, message_id: int, *, error: str, final: bool) -> str:
+    """Record a failed attempt and its error. `final` (Slack refused the message itself: a missing channel, a
+    scope) makes it `failed`, kept with its error and not retried; otherwise it stays pending, to be retried
+    however long Slack is down. Returns its status."""
     with store.transaction() as session:
         row = _pending(session, message_id)
         if row is None:
             return session.get(SlackOutbox, message_id).status
         row.attempts += 1
         row.last_error = error
-        if row.attempts >= max_attempts:
+        row.claimed_by = row.claimed_until = None
+        if final:
             row.status = "failed"
         return row.status

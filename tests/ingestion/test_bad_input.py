@@ -39,7 +39,7 @@ def ingested(tmp_path_factory):
     mixed[7].pop("order_id")  # line 8: missing required field
     lines = encode(mixed, "jsonl").decode().splitlines()
     lines.insert(2, '{"event_id": "oms-broken", "event_ts": ')  # line 3: malformed JSON
-    lines.insert(10, lines[9][:-1] + ', }')  # line 11: a trailing comma (DuckDB alone would accept it)
+    lines.insert(10, lines[9][:-1] + ", }")  # line 11: a trailing comma (DuckDB alone would accept it)
     lines.insert(11, '{"event_id": "oms-nan", "amount": NaN}')  # line 12: NaN is not JSON
     (landing / "oms" / "2026-03-02").mkdir(parents=True)
     (landing / "oms" / "2026-03-02" / "mixed.jsonl").write_text("\n".join(lines) + "\n")

@@ -91,18 +91,8 @@ def test_exception_message():
                 "elements": [
                     _button("recon_ack", "Acknowledge"),
                     _button("recon_assign_me", "Assign to me"),
-                    _button(
-                        "recon_resolve",
-                        "Resolve",
-                        style="primary",
-                        confirm={
-                            "title": {"type": "plain_text", "text": "Resolve this exception?"},
-                            "text": {"type": "plain_text", "text": "It is marked resolved for every order in it."},
-                            "confirm": {"type": "plain_text", "text": "Resolve"},
-                            "deny": {"type": "plain_text", "text": "Cancel"},
-                        },
-                    ),
-                    _button("recon_replay_dry_run", "Replay (dry run)"),
+                    # No confirm dialog: the Slack app opens a modal asking for the reason.
+                    _button("recon_resolve", "Resolve", style="primary"),
                 ],
             },
         ],

@@ -23,8 +23,8 @@ def test_migrations_applied_twice_are_a_no_op(db_url):
     upgrade(db_url)
     upgrade(db_url)
 
-    assert head_revision() == "0001"
-    assert current_revision(store.engine) == "0001"
+    assert head_revision() == "0003"
+    assert current_revision(store.engine) == "0003"
     assert sorted(inspect(store.engine).get_table_names()) == TABLES
     assert dump(store) == before
     store.close()

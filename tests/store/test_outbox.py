@@ -4,13 +4,14 @@ retried up to a limit, and a message never queued twice."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from dagster_project.store import mark_failed, mark_sent, pending_messages, sync_exceptions
 from dagster_project.store.models import ExceptionRow, SlackOutbox
-from dagster_project.store.outbox import Outbox
+from dagster_project.store.outbox import Outbox, claim_pending, release
 from tests.store.rows import HOUR, T0, cluster, divergence, outbox
 
 
@@ -37,10 +38,10 @@ def test_pending_in_order_and_replies_learn_their_parent(queued):
         assert (row.status, row.message_ts, row.sent_at, row.attempts) == ("sent", "1740830400.000100", T0 + HOUR, 1)
 
 
-def test_failures_are_retried_until_the_limit(queued):
-    assert mark_failed(queued, 2, error="ratelimited", max_attempts=2) == "pending"
-    assert mark_failed(queued, 2, error="channel_not_found", max_attempts=2) == "failed"
-    assert mark_failed(queued, 2, error="late", max_attempts=2) == "failed"
+def test_transient_failures_stay_pending_and_a_final_one_fails(queued):
+    assert mark_failed(queued, 2, error="slack 500", final=False) == "pending"
+    assert mark_failed(queued, 2, error="channel_not_found", final=True) == "failed"
+    assert mark_failed(queued, 2, error="late", final=False) == "failed"
 
     assert [m.id for m in pending_messages(queued)] == [1]
     with queued.session() as session:
@@ -91,3 +92,20 @@ def test_queuing_a_key_again_adds_nothing(queued):
 
 def digest(*divergence_ids: str) -> str:
     return hashlib.sha256("\n".join(sorted(divergence_ids)).encode()).hexdigest()[:16]
+
+
+def test_a_claimed_message_is_skipped_by_other_passes_until_released_or_expired(queued):
+    lease = timedelta(minutes=10)
+    first = claim_pending(queued, owner="a", now=T0, lease=lease)
+    assert [m.id for m in first] == [1, 2]
+    assert claim_pending(queued, owner="b", now=T0, lease=lease) == []
+
+    release(queued, [2], owner="b")  # not b's claim: nothing happens
+    assert claim_pending(queued, owner="b", now=T0, lease=lease) == []
+    release(queued, [2], owner="a")
+    assert [m.id for m in claim_pending(queued, owner="b", now=T0, lease=lease)] == [2]
+
+    mark_sent(queued, 1, message_ts="1.1", now=T0)  # ends a's claim on 1, and 1 is no longer pending
+    assert claim_pending(queued, owner="c", now=T0, lease=lease) == []
+    # b crashed holding 2: its lease runs out.
+    assert [m.id for m in claim_pending(queued, owner="c", now=T0 + lease, lease=lease)] == [2]
