@@ -89,6 +89,13 @@ class SlackConfig:
 
 
 @dataclass(frozen=True)
+class ReplayConfig:
+    # Who may execute replays (`recon replay ... --execute --operator NAME`, the Slack button): login names or
+    # Slack user ids. Empty: nobody; dry-runs are open to everyone.
+    operators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
@@ -98,6 +105,7 @@ class Config:
     status_map: dict[str, dict[str, str]] = field(default_factory=dict)
     owners: dict[str, OwnerConfig] = field(default_factory=_default_owners)
     slack: SlackConfig = field(default_factory=SlackConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
 
     def channels(self) -> dict[str, str]:
         """Owner team → Slack channel."""
@@ -141,6 +149,13 @@ def _coerce(default: Any, value: Any, key: str) -> Any:
         return _owners(value)
     if key == "slack.base_url":
         return _text(value, key)
+    if key == "replay.operators":
+        if not isinstance(value, list):
+            raise ReconError(f"recon.yaml: {key} must be a list of login names or Slack user ids")
+        return tuple(
+            _channel(item, f"{key}[{i}]", "a login name or Slack user id", "asha or U0123ABCD").lstrip("@")
+            for i, item in enumerate(value)
+        )
     raise ReconError(f"recon.yaml: {key}: unsupported value {value!r}")
 
 
@@ -165,11 +180,11 @@ def _text(value: Any, key: str) -> str:
     return value.strip()
 
 
-def _channel(value: Any, key: str) -> str:
+def _channel(value: Any, key: str, what: str = "a Slack channel", example: str = "'#logistics-ops'") -> str:
     """A channel name (`#ops`, `ops`) or id (`C0123ABC`); no spaces, since Slack names have none."""
     text = _text(value, key)
     if any(char.isspace() for char in text):
-        raise ReconError(f"recon.yaml: {key}: {value!r} is not a Slack channel; write e.g. '#logistics-ops'")
+        raise ReconError(f"recon.yaml: {key}: {value!r} is not {what}; write e.g. {example}")
     return text
 
 
