@@ -4,7 +4,8 @@ Files are read in path order and loaded in groups (about half a million rows at 
 memory), each group in one DuckDB transaction together with its file registry rows, so a crash never
 leaves a half-ingested file. Duplicate event_ids keep the first copy recon records: earlier files (by
 path) before later ones, earlier lines before later ones, and anything already in the raw table before
-anything new (the raw table is append-only).
+anything new (the raw table is append-only). The replays (replay_quarantine.py, resync_orders.py) run
+the same steps: `staged_group`, then the quarantine, insert and registry functions they need.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
@@ -57,7 +59,7 @@ class SystemIngest:
 
 
 @dataclass
-class _NewFile:
+class NewFile:
     file: LandingFile
     sha256: str
     data: bytes
@@ -85,7 +87,7 @@ def ingest_system(
     ensure_schema(ctx.conn)
     known = {row[0] for row in ctx.conn.execute("select sha256 from recon.files").fetchall()}
     total = SystemIngest(system)
-    group: list[_NewFile] = []
+    group: list[NewFile] = []
     group_rows = 0
     for done, landing_file in enumerate(files, start=1):
         data = landing_file.path.read_bytes()
@@ -98,7 +100,7 @@ def ingest_system(
             )
             continue
         known.add(sha)
-        new = _NewFile(landing_file, sha, data)
+        new = NewFile(landing_file, sha, data)
         try:
             new.rows = read_file(data, landing_file.format, system, ctx.conn)
         except UnreadableFile as exc:
@@ -115,7 +117,30 @@ def ingest_system(
     return total
 
 
-def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> SystemIngest:
+def _load_group(ctx: IngestContext, system: str, group: list[NewFile]) -> SystemIngest:
+    with staged_group(ctx, system, group) as staged:
+        whole = mark_whole_files(ctx, group, staged.invalid)
+        result = SystemIngest(
+            system, failed_expectations=staged.failed_expectations, contract_seconds=staged.contract_seconds
+        )
+        result.quarantined_by_field = quarantine_rows(ctx, system, group)
+        per_file = insert_new_rows(ctx, system, group)
+        register_files(ctx, system, group, whole, staged.invalid, per_file, result)
+    return result
+
+
+@dataclass(frozen=True)
+class StagedGroup:
+    invalid: dict[int, int]  # invalid rows per file index
+    failed_expectations: int
+    contract_seconds: float
+
+
+@contextmanager
+def staged_group(ctx: IngestContext, system: str, group: list[NewFile]) -> Iterator[StagedGroup]:
+    """Validate the group's rows and stage them typed (temp table `staged`, views `group_rows`/`group_files`,
+    an empty `whole_files`), inside one transaction that commits when the block ends and rolls back if it
+    raises. The block decides what is written: quarantined rows, new events, registry rows."""
     conn = ctx.conn
     table = _concat(system, group)
     started = time.perf_counter()
@@ -138,14 +163,8 @@ def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> Syste
         )
         conn.execute(f"create or replace temp table staged as {_staging_sql(system)}")
         invalid = dict(conn.execute("select _file_idx, count(_reason) from staged group by 1").fetchall())
-        whole = _whole_file_reasons(ctx, group, invalid)
         conn.execute("create or replace temp table whole_files (idx integer)")
-        if whole:
-            conn.executemany("insert into whole_files values (?)", [[i] for i in whole])
-        result = SystemIngest(system, failed_expectations=failed_expectations, contract_seconds=contract_seconds)
-        result.quarantined_by_field = _quarantine_rows(ctx, system, group)
-        per_file = _insert_new_rows(ctx, system, group)
-        _register_files(ctx, system, group, whole, invalid, per_file, result)
+        yield StagedGroup(invalid, failed_expectations, contract_seconds)
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -153,10 +172,17 @@ def _load_group(ctx: IngestContext, system: str, group: list[_NewFile]) -> Syste
     finally:
         for view in ("group_rows", "group_files"):
             conn.unregister(view)
-    return result
 
 
-def _concat(system: str, group: list[_NewFile]) -> pa.Table:
+def mark_whole_files(ctx: IngestContext, group: list[NewFile], invalid: dict[int, int]) -> dict[int, str]:
+    """Decide which files of the staged group are quarantined whole (table `whole_files`); their reasons."""
+    whole = _whole_file_reasons(ctx, group, invalid)
+    if whole:
+        ctx.conn.executemany("insert into whole_files values (?)", [[i] for i in whole])
+    return whole
+
+
+def _concat(system: str, group: list[NewFile]) -> pa.Table:
     schema = pa.schema(
         [("_line", pa.int32()), ("_error", pa.string())]
         + [(name, pa.string()) for name in field_names(system)]
@@ -236,12 +262,12 @@ def _staging_sql(system: str) -> str:
     """
 
 
-def _over_share(f: _NewFile, invalid: int, limit: float) -> bool:
+def _over_share(f: NewFile, invalid: int, limit: float) -> bool:
     total = f.rows.table.num_rows
     return total > 0 and invalid / total > limit
 
 
-def _whole_file_reasons(ctx: IngestContext, group: list[_NewFile], invalid: dict[int, int]) -> dict[int, str]:
+def _whole_file_reasons(ctx: IngestContext, group: list[NewFile], invalid: dict[int, int]) -> dict[int, str]:
     """Files quarantined whole: unreadable ones, and those whose invalid share is over the limit."""
     whole = {i: f.unreadable.reason for i, f in enumerate(group) if f.unreadable}
     for i, f in enumerate(group):
@@ -260,7 +286,7 @@ def _whole_file_reasons(ctx: IngestContext, group: list[_NewFile], invalid: dict
     return whole
 
 
-def _quarantine_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> Counter:
+def quarantine_rows(ctx: IngestContext, system: str, group: list[NewFile]) -> Counter:
     """Store each invalid row of the files ingested (not quarantined whole) with its source text."""
     bad = ctx.conn.execute(
         "select _file_idx, _line, _reason_field, _reason from staged "
@@ -281,16 +307,26 @@ def _quarantine_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
         )
         ctx.conn.register("bad_rows", rows)
         ctx.conn.execute(
-            "insert into recon.quarantined_rows select *, ?::timestamp, ?, null from bad_rows", [ctx.now, ctx.run_id]
+            "insert into recon.quarantined_rows (system, file_path, file_sha256, line, raw_text, field, reason, "
+            "quarantined_at, run_id) select *, ?::timestamp, ? from bad_rows",
+            [ctx.now, ctx.run_id],
         )
         ctx.conn.unregister("bad_rows")
     return Counter(f or "structure" for _, _, f, _ in bad)
 
 
-def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> dict[int, tuple[int, int]]:
+def insert_new_rows(ctx: IngestContext, system: str, group: list[NewFile]) -> dict[int, tuple[int, int]]:
     """Append first-seen events to the raw table, record the others as duplicates.
 
     Returns per file index: (rows ingested, rows duplicate)."""
+    insert_first_seen(ctx, system)
+    _record_duplicates(ctx, system, group)
+    return counts_per_file(ctx)
+
+
+def insert_first_seen(ctx: IngestContext, system: str) -> None:
+    """Append the staged valid rows whose event_id is new (first copy by file, then line) to the raw table;
+    temp table `candidates` keeps every valid row with its rank and whether its event_id was there before."""
     conn, raw = ctx.conn, raw_table(system)
     names = field_names(system)
     conn.execute(f"""
@@ -312,7 +348,12 @@ def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
     """,
         [ctx.now, ctx.run_id],
     )
-    same = " and ".join(f"c.{n} is not distinct from r.{n}" for n in names)
+
+
+def _record_duplicates(ctx: IngestContext, system: str, group: list[NewFile]) -> None:
+    """Store in recon.duplicate_events every candidate that is not the kept copy of its event_id."""
+    conn, raw = ctx.conn, raw_table(system)
+    same = " and ".join(f"c.{n} is not distinct from r.{n}" for n in field_names(system))
     duplicates = conn.execute(f"""
         select c._file_idx, c._line, c.event_id, {same} as same_content
         from candidates as c
@@ -338,7 +379,11 @@ def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
         )
         conn.execute("insert into recon.duplicate_events select *, ?::timestamp, ? from dupes", [ctx.now, ctx.run_id])
         conn.unregister("dupes")
-    counts = conn.execute("""
+
+
+def counts_per_file(ctx: IngestContext) -> dict[int, tuple[int, int]]:
+    """Per file index of `candidates`: (rows ingested, rows duplicate)."""
+    counts = ctx.conn.execute("""
         select
             _file_idx,
             count(*) filter (where _rank = 1 and not _exists),
@@ -349,10 +394,10 @@ def _insert_new_rows(ctx: IngestContext, system: str, group: list[_NewFile]) -> 
     return {idx: (ingested, dup) for idx, ingested, dup in counts}
 
 
-def _register_files(
+def register_files(
     ctx: IngestContext,
     system: str,
-    group: list[_NewFile],
+    group: list[NewFile],
     whole: dict[int, str],
     invalid: dict[int, int],
     per_file: dict[int, tuple[int, int]],
@@ -385,7 +430,8 @@ def _register_files(
             stored.parent.mkdir(parents=True, exist_ok=True)
             stored.write_bytes(f.data)
             ctx.conn.execute(
-                "insert into recon.quarantined_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, null)",
+                "insert into recon.quarantined_files (system, file_path, file_sha256, stored_path, rows_total, "
+                "rows_invalid, reason, quarantined_at, run_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     system,
                     f.file.rel_path,

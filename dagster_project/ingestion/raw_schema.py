@@ -93,9 +93,20 @@ create table if not exists recon.duplicate_events (
 """
 
 
+# Columns added after the tables first shipped: added to a warehouse created before them, too.
+ADDED_COLUMNS_DDL = """
+-- the replay (replay_quarantine.py) that took the row or file out of quarantine
+alter table recon.quarantined_rows add column if not exists replay_id varchar;
+alter table recon.quarantined_files add column if not exists replay_id varchar;
+-- the bytes that replay ingested: the kept copy's own sha256, or the corrected file's
+alter table recon.quarantined_files add column if not exists replayed_sha256 varchar;
+"""
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create every raw and bookkeeping table that does not exist yet (idempotent)."""
+    """Create every raw and bookkeeping table and column that does not exist yet (idempotent)."""
     conn.execute(BOOKKEEPING_DDL)
+    conn.execute(ADDED_COLUMNS_DDL)
     for system in SYSTEMS:
         cols = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(system))
         conn.execute(f"create schema if not exists {system}")
