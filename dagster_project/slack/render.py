@@ -17,6 +17,8 @@ edited: `format_file_exception_blocks`, with the payload's `file` when it has on
 
 An `alert` (a failed run or asset check, for the data team; about no exception) is `format_pipeline_alert`,
 posted as a new top-level message (Slack side kind `post_parent`: it has no parent to reply under or edit).
+
+A replay's outcome (`thread_reply`, event `replayed`, from `store.replays.note_replay`) is `format_replay_reply`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from dagster_project.config import DATA_TEAM
 from dagster_project.slack.blocks import (
     CLOSED_STATES,
+    NOTE_CHARS,
     SCHEMA_DRIFT,
     format_escalation,
     format_exception_blocks,
@@ -36,7 +39,37 @@ from dagster_project.slack.blocks import (
     format_resolved_update,
     format_thread_reply,
 )
+from dagster_project.slack.escape import one_line
+from dagster_project.slack.limits import MAX_MESSAGE_TEXT, MAX_SECTION_TEXT, truncate
 from dagster_project.slack.outbox import OutboxItem, OutboxKind
+
+REPLAY_EMOJI = {"verified": ":white_check_mark:", "failed": ":x:"}
+
+
+def format_replay_reply(replay: Mapping[str, Any]) -> dict:
+    """A replay's outcome in the thread of an exception it touched: `Replay 3 (remap) by asha: verified — 12
+    divergences resolved. Reason: added DELIVERED_OK`. `replay` is the payload's `replay`: `id`, `kind`, `attempt`
+    (named from the second on), `operator`, `status`, `summary`, `reason`. The operator, summary and reason are typed
+    by people (or come from source data, like status codes): all escaped, one line each."""
+    status = one_line(replay.get("status")) or "—"
+    kind = one_line(replay.get("kind"))
+    if (replay.get("attempt") or 1) > 1:
+        kind += f", attempt {replay['attempt']}"
+    line = f"Replay {one_line(replay.get('id'))} ({kind}) by {one_line(replay.get('operator'))}: {status}"
+    summary = truncate(one_line(replay.get("summary")), NOTE_CHARS).rstrip(".")
+    if summary:
+        line += f" — {summary}"
+    reason = truncate(one_line(replay.get("reason")), NOTE_CHARS)
+    emoji = REPLAY_EMOJI.get(status, ":information_source:")
+    body = f"{emoji} {line}.\n>Reason: {reason}"
+    context = "Who, why, the scope, the promised diff and the verification are in the audit trail."
+    return {
+        "text": truncate(f"{line}. Reason: {reason}", MAX_MESSAGE_TEXT),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, MAX_SECTION_TEXT)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+    }
 
 
 def render_payload(kind: str, payload: Mapping[str, Any], *, now: datetime) -> dict:
@@ -53,6 +86,8 @@ def render_payload(kind: str, payload: Mapping[str, Any], *, now: datetime) -> d
     top = exception.get("top_divergences") or []
     if exception.get("rule") == SCHEMA_DRIFT and kind in (OutboxKind.POST, OutboxKind.UPDATE_PARENT):
         return format_file_exception_blocks(exception, payload.get("file"))
+    if kind is OutboxKind.REPLY and event == "replayed":
+        return format_replay_reply(payload["replay"])
     if kind is OutboxKind.POST:
         return format_exception_blocks(exception, top)
     if kind is OutboxKind.ESCALATION:

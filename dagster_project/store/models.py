@@ -29,6 +29,10 @@ DIVERGENCE_STATUSES = ("open", "resolved")
 # `alert`: a pipeline alert (a failed run, a failed asset check) to the data team, about no exception.
 OUTBOX_KINDS = ("post_parent", "thread_reply", "update_parent", "escalation", "alert")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
+# Replays (store/replays.py): `quarantine` re-ingests quarantined rows or files, `orders` resyncs given orders,
+# `remap` rebuilds what a status_map change touched. A replay runs, then is verified or failed.
+REPLAY_KINDS = ("quarantine", "orders", "remap")
+REPLAY_STATUSES = ("running", "verified", "failed")
 
 # Named constraints, so later migrations can alter them (SQLite batch mode needs the names).
 NAMING = {
@@ -157,6 +161,45 @@ class SlackOutbox(Base):
     # A delivery pass's lease on the message (outbox.claim_pending): no other pass sends it meanwhile.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Replay(Base):
+    """One executed replay (a dry-run writes nothing), keyed by its idempotency key: a key already `verified` is
+    not executed again; a `failed` one is retried in the same row (`attempts` + 1)."""
+
+    __tablename__ = "replays"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", REPLAY_KINDS), name="kind"),
+        CheckConstraint(one_of("status", REPLAY_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The lock units the current attempt took (`warehouse`, `order:<id>`, `file:<sha256>`, ...).
+    units: Mapped[list[str]] = mapped_column(JSON)
+    operator: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    # What the dry-run promised; `verification` what the post-replay suite found (null while running).
+    diff: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReplayLock(Base):
+    """A unit of scope held by a running replay until it finishes, or until `expires_at` after a crash."""
+
+    __tablename__ = "replay_locks"
+
+    unit: Mapped[str] = mapped_column(String(255), primary_key=True)
+    replay_id: Mapped[int] = mapped_column(ForeignKey("replays.id"), index=True)
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 @event.listens_for(AuditEvent, "before_update")

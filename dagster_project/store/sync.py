@@ -347,48 +347,70 @@ def sync_exceptions(
     sla_hours: SlaHoursConfig | None = None,
     channels: Mapping[str, str] | None = None,
     allow_empty: bool = False,
+    dry_run: bool = False,
 ) -> SyncResult:
     """Open, attach, reopen and auto-resolve exceptions from the rows of `fct_divergences` and
     `fct_divergence_clusters`, in one transaction. Informational divergences are left out entirely.
 
     `channels` maps an owner team to its Slack channel (default `#<owner_team>`), fixed when the exception
     opens. An empty divergence list while exceptions are active is refused (a failed read would otherwise
-    auto-resolve them all) unless `allow_empty`.
+    auto-resolve them all) unless `allow_empty`. `dry_run` computes everything and rolls it back: what a
+    replay's new marts would do to the exceptions, with the store unchanged.
     """
     now = as_utc(now)
     sla_hours = sla_hours or SlaHoursConfig()
     observed = action_divergences_by_cluster(divergences)
     cluster_rows = {str(row["cluster_id"]): row for row in clusters}
-    with store.transaction() as session:
-        total = session.scalar(select(func.count()).select_from(ExceptionRow))
-        exceptions, links = _load(session, observed)
-        active = sum(exception.state in states.ACTIVE for exception in exceptions)
-        if not divergences and active and not allow_empty:
-            raise ReconError(
-                f"no divergences given while {active} exceptions are active: refusing to auto-resolve them all "
-                "(is fct_divergences empty?); pass allow_empty=True if the mart really is empty"
+    try:
+        with store.transaction() as session:
+            return _sync(
+                session, observed, cluster_rows, divergences, now, actor, sla_hours, channels, allow_empty, dry_run
             )
-        sync = _Sync(session, now, actor, sla_hours, channels or {}, Outbox(session, now))
-        for exception in exceptions:
-            sync.existing(exception, links[exception.id], observed.get(exception.cluster_id, {}))
-        known = {exception.cluster_id for exception in exceptions}
-        new_clusters = sorted(
-            observed.keys() - known,
-            key=lambda cid: (min(iso(o.divergence_start) or "" for o in observed[cid].values()), cid),
+    except _RolledBack as rolled_back:
+        return rolled_back.result
+
+
+class _RolledBack(Exception):
+    """Raised out of a dry-run's transaction so it rolls back, carrying what the sync would have done."""
+
+    def __init__(self, result: SyncResult):
+        self.result = result
+
+
+def _sync(session: Session, observed, cluster_rows, divergences, now, actor, sla_hours, channels, allow_empty, dry_run):
+    """The sync in the caller's transaction; a dry run ends by raising `_RolledBack`."""
+    total = session.scalar(select(func.count()).select_from(ExceptionRow))
+    exceptions, links = _load(session, observed)
+    active = sum(exception.state in states.ACTIVE for exception in exceptions)
+    if not divergences and active and not allow_empty:
+        raise ReconError(
+            f"no divergences given while {active} exceptions are active: refusing to auto-resolve them all "
+            "(is fct_divergences empty?); pass allow_empty=True if the mart really is empty"
         )
-        created = []
-        for cluster_id in new_clusters:
-            exception = sync.new_exception(cluster_id, observed[cluster_id], cluster_rows.get(cluster_id, {}))
-            if exception is not None:
-                session.add(exception)
-                created.append(exception)
-        # One batched insert gives every new exception its id.
-        session.flush()
-        for exception in created:
-            sync.opened(exception, observed[exception.cluster_id])
-        session.flush()
-        _seen_now(session, [exception.id for exception in exceptions], now)
-        messages = sync.outbox.write()
-        # Exceptions the sync did not even load (closed, cluster gone from the mart) are unchanged too.
-        sync.tally["unchanged"] += total - len(exceptions)
-        return SyncResult(**sync.tally, messages=messages)
+    sync = _Sync(session, now, actor, sla_hours, channels or {}, Outbox(session, now))
+    for exception in exceptions:
+        sync.existing(exception, links[exception.id], observed.get(exception.cluster_id, {}))
+    known = {exception.cluster_id for exception in exceptions}
+    new_clusters = sorted(
+        observed.keys() - known,
+        key=lambda cid: (min(iso(o.divergence_start) or "" for o in observed[cid].values()), cid),
+    )
+    created = []
+    for cluster_id in new_clusters:
+        exception = sync.new_exception(cluster_id, observed[cluster_id], cluster_rows.get(cluster_id, {}))
+        if exception is not None:
+            session.add(exception)
+            created.append(exception)
+    # One batched insert gives every new exception its id.
+    session.flush()
+    for exception in created:
+        sync.opened(exception, observed[exception.cluster_id])
+    session.flush()
+    _seen_now(session, [exception.id for exception in exceptions], now)
+    messages = sync.outbox.write()
+    # Exceptions the sync did not even load (closed, cluster gone from the mart) are unchanged too.
+    sync.tally["unchanged"] += total - len(exceptions)
+    result = SyncResult(**sync.tally, messages=messages)
+    if dry_run:
+        raise _RolledBack(result)
+    return result

@@ -11,7 +11,15 @@ from dagster_project.store.migrate import current_revision, head_revision
 from dagster_project.store.models import Base
 from tests.store.rows import T0, cluster, divergence, dump
 
-TABLES = ["alembic_version", "audit_events", "exception_divergences", "exceptions", "slack_outbox"]
+TABLES = [
+    "alembic_version",
+    "audit_events",
+    "exception_divergences",
+    "exceptions",
+    "replay_locks",
+    "replays",
+    "slack_outbox",
+]
 
 
 def test_migrations_applied_twice_are_a_no_op(db_url):
@@ -23,8 +31,8 @@ def test_migrations_applied_twice_are_a_no_op(db_url):
     upgrade(db_url)
     upgrade(db_url)
 
-    assert head_revision() == "0003"
-    assert current_revision(store.engine) == "0003"
+    assert head_revision() == "0004"
+    assert current_revision(store.engine) == "0004"
     assert sorted(inspect(store.engine).get_table_names()) == TABLES
     assert dump(store) == before
     store.close()

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from dagster_project.errors import ReconError
-from dagster_project.store import SyncResult, acknowledge, ignore, resolve, sync_exceptions
+from dagster_project.store import SyncResult, acknowledge, ignore, resolve, sync_exceptions, verify_audit
 from tests.store.rows import HOUR, START, T0, audit, cluster, divergence, dump, exception, exceptions, links, outbox
 
 NORTH = [
@@ -368,3 +368,15 @@ def test_sla_due_counts_from_opening_not_from_the_divergence(store):
     sync_exceptions(store, SOUTH, CLUSTERS, T0 + timedelta(minutes=30))
 
     assert exception(store).sla_due_at == T0 + timedelta(minutes=30) + 72 * HOUR
+
+
+def test_a_dry_run_reports_what_the_sync_would_do_and_changes_nothing(store):
+    sync_exceptions(store, [divergence("d1"), divergence("d2")], [cluster()], T0)
+    before = dump(store)
+
+    resolved = [divergence("d1", status="resolved"), divergence("d2", status="resolved")]
+    result = sync_exceptions(store, resolved, [cluster()], T0 + HOUR, dry_run=True)
+
+    assert (result.auto_resolved, result.unchanged, len(result.messages)) == (1, 0, 1)
+    assert dump(store) == before
+    assert verify_audit(store) == []
