@@ -1,4 +1,4 @@
-"""`recon slack-app`: serve the Slack buttons (Acknowledge, Assign to me, Resolve) against the home's store."""
+"""`recon slack-app`: serve the Slack buttons (Acknowledge, Assign to me, Resolve, Replay) against the home's store."""
 
 from __future__ import annotations
 

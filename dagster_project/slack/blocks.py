@@ -38,6 +38,8 @@ ACTION_ACK = "recon_ack"
 ACTION_ASSIGN_ME = "recon_assign_me"
 # Opens a modal asking for the reason, which is the confirmation: the button has no confirm dialog of its own.
 ACTION_RESOLVE = "recon_resolve"
+# Computes a replay for the exception (changing nothing) and posts the plan in its thread; see docs/slack_app.md.
+ACTION_REPLAY_DRY_RUN = "recon_replay_dry_run"
 ACTIONS_BLOCK_ID = "recon_exception_actions"
 
 TOP_ORDERS = 5
@@ -123,7 +125,7 @@ def format_exception_blocks(exception: Mapping[str, Any], divergences: Sequence[
         {"type": "divider"},
         *_top_orders(divergences, facts.order_count),
         _context(facts.reference()),
-        _actions(facts.exception_id, [ACTION_ACK, ACTION_ASSIGN_ME, ACTION_RESOLVE]),
+        _actions(facts.exception_id, [ACTION_ACK, ACTION_ASSIGN_ME, ACTION_RESOLVE, ACTION_REPLAY_DRY_RUN]),
     ]
     text = (
         f"[{facts.severity}] {facts.rule} ({facts.classification_label}) for {facts.owner}: "
@@ -402,6 +404,7 @@ _BUTTONS = {
     ACTION_ACK: "Acknowledge",
     ACTION_ASSIGN_ME: "Assign to me",
     ACTION_RESOLVE: "Resolve",
+    ACTION_REPLAY_DRY_RUN: "Replay (dry run)",
 }
 
 
@@ -669,6 +672,7 @@ def format_pipeline_alert(alert: Mapping[str, Any]) -> dict:
 __all__ = [
     "ACTION_ACK",
     "ACTION_ASSIGN_ME",
+    "ACTION_REPLAY_DRY_RUN",
     "ACTION_RESOLVE",
     "CHECK_FIRST",
     "format_escalation",

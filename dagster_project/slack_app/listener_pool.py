@@ -1,4 +1,4 @@
-"""The threads Bolt runs button handlers on, counting the work in flight.
+"""The threads Bolt runs button handlers on, counting the work in flight (also the app's replay worker).
 
 Bolt answers Slack as soon as a handler calls `ack()`, while the handler goes on (the store, then the outbox) on
 this pool. `wait_idle` lets a shutdown finish the clicks already acknowledged, and tests see them done.
@@ -11,8 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class ListenerPool(ThreadPoolExecutor):
-    def __init__(self, max_workers: int = 5):
-        super().__init__(max_workers=max_workers, thread_name_prefix="recon-slack-app")
+    def __init__(self, max_workers: int = 5, name: str = "recon-slack-app"):
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
         self._idle = threading.Condition()
         self._busy = 0
 
@@ -31,6 +31,11 @@ class ListenerPool(ThreadPoolExecutor):
         with self._idle:
             self._busy -= 1
             self._idle.notify_all()
+
+    def in_flight(self) -> int:
+        """How many submitted handlers have not finished (queued or running)."""
+        with self._idle:
+            return self._busy
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every submitted handler has finished; False if `timeout` seconds passed first."""

@@ -93,6 +93,8 @@ def test_exception_message():
                     _button("recon_assign_me", "Assign to me"),
                     # No confirm dialog: the Slack app opens a modal asking for the reason.
                     _button("recon_resolve", "Resolve", style="primary"),
+                    # Computes the replay, changing nothing; the Slack app posts the plan in the thread.
+                    _button("recon_replay_dry_run", "Replay (dry run)"),
                 ],
             },
         ],

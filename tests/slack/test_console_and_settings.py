@@ -32,7 +32,7 @@ def test_console_sender_prints_and_keeps_items_pending(capsys):
         "── Slack post_parent → #integrations · outbox out-1 · not sent (SLACK_BOT_TOKEN not set) ──\n"
     )
     assert "== :red_circle: Amount mismatch: mapping error ==" in printed
-    assert "  Owner: integrations" in printed and "[Acknowledge] [Assign to me] [Resolve]" in printed
+    assert "  Owner: integrations" in printed and "[Acknowledge] [Assign to me] [Resolve] [Replay (dry run)]" in printed
     # Readable on a terminal (entities decoded) but unable to drive it (escape sequences dropped).
     assert "`<!channel> <https:\u200b//x|y>[2J`" in printed and "\x1b" not in printed
 
