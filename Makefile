@@ -18,8 +18,9 @@ install: .venv/.installed
 demo: install
 	$(RUN) recon demo
 
+# Two workers (the machine's two cores), one test file per worker, so module-scoped pipeline runs happen once.
 test: install
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(RUN) ruff check dagster_project expectations sensors tests bench

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-# recon.quarantined_files (ingestion/raw_schema.py), every column.
+# recon.quarantined_files (ingestion/raw_schema.py): the columns a schema-drift exception needs.
 QUARANTINED_FILE_COLUMNS = (
     "system",
     "file_path",

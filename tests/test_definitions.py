@@ -8,7 +8,14 @@ import pytest
 
 from dagster_project.contract import SYSTEMS
 
-MARTS = {"fct_order_state", "fct_divergences", "fct_divergence_clusters", "rpt_kpis_daily", "rpt_integration_drift"}
+MARTS = {
+    "fct_order_state",
+    "fct_divergences",
+    "fct_divergence_clusters",
+    "rpt_kpis_daily",
+    "rpt_integration_drift",
+    "mart_build",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +79,19 @@ def test_dbt_tests_are_asset_checks_on_the_marts(graph):
     assert len(checks) > 100
     on_divergences = {c.name for c in checks if c.asset_key == _key("fct_divergences")}
     assert "unique_fct_divergences_divergence_id" in on_divergences
+
+
+def test_replay_jobs_have_launchpad_config_and_the_sensors_are_loaded():
+    from dagster_project.definitions import defs
+
+    for kind in ("quarantine", "orders", "remap"):
+        job = defs.resolve_job_def(f"replay_{kind}_job")
+        fields = job.run_config_schema.config_type.fields["ops"].config_type.fields[f"replay_{kind}"]
+        config = fields.config_type.fields["config"].config_type.fields
+        assert set(config) == {"execute", "reason", "operator", "systems", "files", "orders"}
+        assert not config["execute"].is_required
+    assert {s.name for s in defs.sensors} == {
+        "escalation_sensor",
+        "run_failure_alert_sensor",
+        "asset_check_alert_sensor",
+    }

@@ -27,7 +27,7 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dagster_project.cli import demo, divergences, exceptions, run, simulate, slack_app
+    from dagster_project.cli import demo, divergences, exceptions, replay, run, simulate, slack_app
 
     parser = argparse.ArgumentParser(prog="recon", description="Cross-system order reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
             _home_option(sub)
             configure(sub)
             sub.set_defaults(handler=handler)
-    for group, help_text, subcommands in exceptions.GROUPS:
+    for group, help_text, subcommands in [*exceptions.GROUPS, *replay.GROUPS]:
         group_parser = commands.add_parser(group, help=help_text, description=help_text)
         actions = group_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         for name, action_help, configure, handler in subcommands:
