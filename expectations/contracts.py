@@ -12,14 +12,10 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 import pandas as pd
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
 from great_expectations.expectations.row_conditions import Column
 
 from dagster_project.contract import DECIMAL, INTEGER, SYSTEMS, TIMESTAMP, Field, fields
+from expectations.gx_context import quiet_context
 
 # ISO 8601 date and time, optional seconds and fraction, optional offset (checked separately).
 ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
@@ -107,13 +103,7 @@ def build_suite(system: str) -> gx.ExpectationSuite:
 
 @functools.cache
 def _context():
-    # In memory, no docs site, no progress bars, no analytics: nothing written or sent at run time.
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False),
-    )
-    context = gx.get_context(mode="ephemeral", project_config=config)
+    context = quiet_context()
     source = context.data_sources.add_pandas("landing")
     for system in SYSTEMS:
         context.suites.add(build_suite(system))

@@ -39,12 +39,9 @@ from typing import Any
 
 import great_expectations as gx
 import pandas as pd
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
 from great_expectations.expectations.row_conditions import Column
+
+from expectations.gx_context import quiet_context
 
 RESOLVED = "promised_resolutions"
 APPEARED = "promised_appearances"
@@ -78,13 +75,7 @@ class Verification:
 
 @functools.cache
 def _context():
-    # In memory, no docs site, no progress bars, no analytics: nothing written or sent at run time.
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False),
-    )
-    context = gx.get_context(mode="ephemeral", project_config=config)
+    context = quiet_context()
     source = context.data_sources.add_pandas("replay_verification")
     for asset in ("fct_divergences", "row_counts"):
         source.add_dataframe_asset(asset).add_batch_definition_whole_dataframe("batch")

@@ -35,16 +35,6 @@ CHANNEL_IDS = {
 }
 
 
-@pytest.fixture
-def slack(monkeypatch):
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    with FakeSlack(token=TOKEN) as fake:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("RECON_SLACK_BASE_URL", fake.base_url)
-        yield fake
-
-
 def parents(fake: FakeSlack):
     return [m for m in fake.messages if m.thread_ts is None]
 

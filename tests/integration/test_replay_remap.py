@@ -19,8 +19,6 @@ from dagster_project.replay import ReplayRequest, dry_run, execute
 from dagster_project.simulator import simulate
 from dagster_project.store import audit_trail, list_exceptions, open_store, verify_audit
 from dagster_project.store.models import SlackOutbox
-from tests.slack.conftest import TOKEN
-from tests.slack.fake_slack import FakeSlack
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -28,16 +26,6 @@ AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
     return simulate(1500, 7, tmp_path_factory.mktemp("sim") / "sim", as_of=AS_OF)
-
-
-@pytest.fixture
-def slack(monkeypatch):
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    with FakeSlack(token=TOKEN) as fake:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("RECON_SLACK_BASE_URL", fake.base_url)
-        yield fake
 
 
 def checksums(home: Home) -> dict[str, str]:
