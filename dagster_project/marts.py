@@ -120,8 +120,8 @@ class OrderView:
 
 def order_view(conn: duckdb.DuckDBPyConnection, order_ref: str) -> OrderView:
     order_id = normalise_order_id(order_ref)
-    state = _dicts(conn, "select * from main.fct_order_state where order_id = ?", [order_id])
-    timeline = _dicts(conn, """
+    state = dicts(conn, "select * from main.fct_order_state where order_id = ?", [order_id])
+    timeline = dicts(conn, """
         select event_at, source_system, carrier_awb, native_status, canonical_state, delivery_phase,
                is_unmapped, actor
         from main.int_order_events_unioned where order_id = ? order by event_at, source_system, event_id
@@ -134,7 +134,8 @@ def order_view(conn: duckdb.DuckDBPyConnection, order_ref: str) -> OrderView:
     return OrderView(order_id, state[0] if state else None, timeline, mine)
 
 
-def _dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
+def dicts(conn: duckdb.DuckDBPyConnection, sql: str, params: list | tuple = ()) -> list[dict]:
+    """The rows of a query as dicts by column name."""
     cursor = conn.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -28,6 +28,7 @@ from dagster_project.slack import (
     send_pending,
 )
 from dagster_project.slack.outbox import OutboxItem, Outcome
+from dagster_project.slack.settings import TOKEN_ENV
 from dagster_project.store import Store, mark_failed, mark_sent
 from dagster_project.store.outbox import claim_pending, release
 from dagster_project.store.utc import utc_now
@@ -63,6 +64,21 @@ class DeliveryReport:
 def sender_for(config: Config) -> SlackSender | ConsoleSender:
     """Slack when `SLACK_BOT_TOKEN` is set (at `slack.base_url` / `RECON_SLACK_BASE_URL`), else the console."""
     return create_sender(base_url=config.slack.base_url)
+
+
+NOT_CONFIGURED = f"{TOKEN_ENV} is not set, so the messages wait in the outbox"
+
+
+def deliver_if_configured(store: Store, config: Config, *, now: datetime | None = None) -> str:
+    """One delivery pass when a token is set, as one line of text (the sensors, the CLI actions, a replay).
+
+    Without `SLACK_BOT_TOKEN` nothing is attempted: printing the whole outbox is for `recon run` and the demo,
+    not for every sensor tick or button click. A wrong Slack setting raises `SlackConfigError`.
+    """
+    sender = sender_for(config)
+    if isinstance(sender, ConsoleSender):
+        return NOT_CONFIGURED
+    return deliver_outbox(store, sender, now=now).summary()
 
 
 def _items(store: Store, owner: str, after_id: int, now: datetime) -> list[OutboxItem]:

@@ -60,3 +60,14 @@ def oms_event(n: int, status: str = "CONFIRMED", order: str = "ORD-0000001", **f
             "promised_by": "2026-03-05T18:00:00Z",
         }
     return event | fields
+
+
+def crm_placed(n: int, order: str) -> dict:
+    """A valid CRM status update: the CRM knows the order (placed)."""
+    return {
+        "event_id": f"crm-{n}",
+        "event_ts": "2026-03-01T09:00:00Z",
+        "order_ref": order,
+        "event_type": "status_update",
+        "status": "Order Placed",
+    }

@@ -10,8 +10,8 @@ import sys
 
 from dagster_project.cli.render import table
 from dagster_project.home import Home
-from dagster_project.outbox_delivery import deliver_outbox, sender_for
-from dagster_project.slack import ConsoleSender, SlackConfigError
+from dagster_project.outbox_delivery import deliver_if_configured
+from dagster_project.slack import SlackConfigError
 from dagster_project.store import (
     Store,
     acknowledge,
@@ -113,16 +113,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _deliver(home: Home, store: Store) -> None:
     """Send the edit the action queued; Slack being down or unconfigured only delays it (it stays queued)."""
-    sender = sender_for(home.config())
-    if isinstance(sender, ConsoleSender):
-        print("Slack: SLACK_BOT_TOKEN is not set; the message update stays in the outbox.", file=sys.stderr)
-        return
     try:
-        report = deliver_outbox(store, sender)
+        print(f"Slack: {deliver_if_configured(store, home.config())}.", file=sys.stderr)
     except SlackConfigError as exc:
         print(f"recon: warning: Slack: {exc}", file=sys.stderr)
-        return
-    print(f"Slack: {report.summary()}.", file=sys.stderr)
 
 
 def _act(args: argparse.Namespace, apply, done: str) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.contract import SYSTEMS
+from dagster_project.marts import dicts
 
 _ROWS = "select divergence_id, order_id, rule, classification, queue, status from {db}.main.fct_divergences"
 
@@ -40,12 +41,6 @@ class MartDiff:
         return sorted({row["divergence_id"] for row in (*self.resolve, *self.appear, *self.reclassify)})
 
 
-def _dicts(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    cursor = conn.execute(sql)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def event_counts(conn: duckdb.DuckDBPyConnection, db: str | None = None) -> dict[str, int]:
     """Raw events per system, in the attached database `db` or the connection's own."""
     prefix = f"{db}." if db else ""
@@ -59,17 +54,17 @@ def diff_marts(before: Path, after: Path) -> MartDiff:
         b, a = _ROWS.format(db="before_db"), _ROWS.format(db="after_db")
         order = "order by order_id, rule, divergence_id"
         diff = MartDiff(
-            resolve=_dicts(
+            resolve=dicts(
                 conn,
                 f"select b.* from ({b}) b left join ({a}) a using (divergence_id) "
                 f"where b.status = 'open' and coalesce(a.status, 'gone') <> 'open' {order}",
             ),
-            appear=_dicts(
+            appear=dicts(
                 conn,
                 f"select a.* from ({a}) a left join ({b}) b using (divergence_id) "
                 f"where a.status = 'open' and coalesce(b.status, 'gone') <> 'open' {order}",
             ),
-            reclassify=_dicts(
+            reclassify=dicts(
                 conn,
                 "select b.divergence_id, b.order_id, b.rule, b.classification as classification_before, "
                 "a.classification as classification_after, b.queue as queue_before, a.queue as queue_after "

@@ -80,10 +80,9 @@ class DryRun:
         }
 
 
-def built_as_of(warehouse: Path) -> datetime | None:
+def built_as_of(conn: duckdb.DuckDBPyConnection) -> datetime | None:
     """The as_of the live marts were built for (`mart_build`), so the replay evaluates the same moment."""
-    with read_warehouse(warehouse) as conn:
-        row = conn.execute("select as_of from main.mart_build").fetchone()
+    row = conn.execute("select as_of from main.mart_build").fetchone()
     return row[0].replace(tzinfo=UTC) if row else None
 
 
@@ -122,10 +121,10 @@ def reingest(home: Home, request: ReplayRequest, warehouse: Path, landing: Path 
 def dry_run(home: Home, request: ReplayRequest, *, landing: Path | None = None) -> DryRun:
     """Compute the replay into a scratch copy and report its diff; changes nothing."""
     config = home.config()
-    as_of = built_as_of(home.warehouse)
+    with read_warehouse(home.warehouse) as conn:
+        as_of = built_as_of(conn)
+        changes = status_changes(conn, config) if request.kind == "remap" else None
     if request.kind == "remap":
-        with read_warehouse(home.warehouse) as conn:
-            changes = status_changes(conn, config)
         if not changes:
             raise ReconError(
                 "nothing to remap: status_map in recon.yaml maps every native status as the marts were built; "

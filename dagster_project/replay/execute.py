@@ -15,19 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import select
 
 from dagster_project.errors import ReconError
 from dagster_project.exception_sync import sync_from_marts
 from dagster_project.home import Home
 from dagster_project.marts import DIVERGENCE_COLUMNS, read_warehouse
-from dagster_project.outbox_delivery import deliver_outbox, sender_for
+from dagster_project.outbox_delivery import deliver_if_configured
 from dagster_project.replay.diff import event_counts
 from dagster_project.replay.dry_run import DryRun, dry_run, reingest
 from dagster_project.replay.request import ReplayRequest
 from dagster_project.replay.scratch import build_marts
-from dagster_project.slack import ConsoleSender, SlackConfigError
+from dagster_project.slack import SlackConfigError
 from dagster_project.store import Store, open_store, resolve
 from dagster_project.store.file_exceptions import file_cluster_id
 from dagster_project.store.models import ExceptionDivergence, ExceptionRow
@@ -93,11 +92,6 @@ def _resolve_file_exceptions(home: Home, store: Store, replay_id: int) -> int:
     return len(ids)
 
 
-def _mart_frame(warehouse: Path) -> pd.DataFrame:
-    with read_warehouse(warehouse) as conn:
-        return conn.execute(f"select {', '.join(DIVERGENCE_COLUMNS)} from main.fct_divergences").df()
-
-
 def execute(
     home: Home, request: ReplayRequest, *, operator: str, reason: str | None, landing: Path | None = None
 ) -> ReplayOutcome:
@@ -149,9 +143,10 @@ def _carry_out(home: Home, store: Store, replay_id: int, plan: DryRun, landing: 
         outcome.exceptions["file_exceptions_resolved"] = _resolve_file_exceptions(home, store, replay_id)
         with read_warehouse(home.warehouse) as conn:
             after = event_counts(conn)
+            mart = conn.execute(f"select {', '.join(DIVERGENCE_COLUMNS)} from main.fct_divergences").df()
         checked = verify_replay(
             plan.promised(),
-            _mart_frame(home.warehouse),
+            mart,
             counts_before=before,
             counts_after=after,
             expected_rows_added=plan.diff.rows_added(),
@@ -173,10 +168,7 @@ def _carry_out(home: Home, store: Store, replay_id: int, plan: DryRun, landing: 
 
 
 def _deliver(store: Store, config) -> str:
-    sender = sender_for(config)
-    if isinstance(sender, ConsoleSender):
-        return "SLACK_BOT_TOKEN is not set: the Slack messages wait in the outbox"
     try:
-        return deliver_outbox(store, sender).summary()
+        return deliver_if_configured(store, config)
     except SlackConfigError as exc:
         return f"not delivered: {exc}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +56,3 @@ class ReplayRequest:
         units += [f"file:{file}" for file in sorted(self.files)]
         units += [f"quarantine:{system}" for system in sorted(self.systems)]
         return units
-
-    def idempotency_key(self, content: str) -> str:
-        """Same kind, scope and content (what it would change) → the same key: a repeated execute is a no-op."""
-        text = json.dumps({"scope": self.scope(), "content": content}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()

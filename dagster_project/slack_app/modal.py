@@ -18,6 +18,22 @@ REASON_BLOCK_ID = "recon_resolve_reason"
 REASON_ACTION_ID = "reason"
 
 
+def reason_input(block_id: str, placeholder: str) -> dict[str, Any]:
+    """The required, multi-line reason field of recon's modals (Resolve, Execute replay)."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": "Reason"},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": REASON_ACTION_ID,
+            "multiline": True,
+            "max_length": NOTE_CHARS,
+            "placeholder": {"type": "plain_text", "text": placeholder},
+        },
+    }
+
+
 def resolve_modal(exception_id: int, channel_id: str | None) -> dict[str, Any]:
     """The modal `views.open` shows when Resolve is clicked."""
     return {
@@ -36,18 +52,7 @@ def resolve_modal(exception_id: int, channel_id: str | None) -> dict[str, Any]:
                     "its audit trail and shown on its Slack message.",
                 },
             },
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK_ID,
-                "label": {"type": "plain_text", "text": "Reason"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_ACTION_ID,
-                    "multiline": True,
-                    "max_length": NOTE_CHARS,
-                    "placeholder": {"type": "plain_text", "text": "What was wrong, and what fixed it"},
-                },
-            },
+            reason_input(REASON_BLOCK_ID, "What was wrong, and what fixed it"),
         ],
     }
 

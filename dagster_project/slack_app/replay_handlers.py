@@ -108,9 +108,10 @@ class ReplayButtons:
             )
 
     def _guarded(self, what: str, who: Clicker, client: WebClient, channel: str | None, answer: Callable) -> Callable:
-        """Run `job` on the worker; a `ReconError` is answered with `answer(text)`, anything else logged."""
+        """Run `job` (on the worker, or at once for the checks before queuing); a `ReconError` is answered with
+        `answer(text)`, anything else logged. The returned runner says whether the job went through."""
 
-        def run(job: Callable[[], None]) -> None:
+        def run(job: Callable[[], None]) -> bool:
             try:
                 job()
             except ReconError as exc:
@@ -122,6 +123,9 @@ class ReplayButtons:
             except Exception:
                 log.exception("Slack: %s by %s failed", what, who.user_id)
                 self.runner.tell(client, channel, who.user_id, answer(INTERNAL_ERROR))
+            else:
+                return True
+            return False
 
         return run
 
@@ -129,21 +133,19 @@ class ReplayButtons:
 
     def on_dry_run(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         who, channel, thread = clicker(body), channel_of(body), thread_of(body)
-        try:
-            exception_id = exception_id_of(action.get("value"))
-            open_orders(self.runner.store, exception_id)  # an unknown id is refused now, not after the queue
-        except ReconError as exc:
-            log.info("Slack: replay dry run by %s refused: %s", who.user_id, exc)
-            self.runner.tell(client, channel, who.user_id, refusal_text(str(exc)))
+        run = self._guarded("replay dry run", who, client, channel, refusal_text)
+        clicked: dict[str, int] = {}
+
+        def check() -> None:
+            clicked["id"] = exception_id_of(action.get("value"))
+            open_orders(self.runner.store, clicked["id"])  # an unknown id is refused now, not after the queue
+
+        if not run(check):
             return
-        except Exception:
-            log.exception("Slack: replay dry run by %s failed", who.user_id)
-            self.runner.tell(client, channel, who.user_id, refusal_text(INTERNAL_ERROR))
-            return
+        exception_id = clicked["id"]
         if not self._claim(exception_id):
             self.runner.tell(client, channel, who.user_id, messages.already_running_text(exception_id))
             return
-        run = self._guarded("replay dry run", who, client, channel, refusal_text)
 
         def job() -> None:
             try:
@@ -178,18 +180,16 @@ class ReplayButtons:
 
     def on_execute(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         who, channel, thread = clicker(body), channel_of(body), thread_of(body)
-        try:
-            value = read_execute_value(action.get("value"))
+        clicked: dict[str, Any] = {}
+
+        def check() -> None:
+            clicked["value"] = read_execute_value(action.get("value"))
             allowed = self.home.config().replay.operators
             check_operator(operator_for(who, allowed), allowed)
-        except ReconError as exc:
-            log.info("Slack: replay execute by %s refused: %s", who.user_id, exc)
-            self.runner.tell(client, channel, who.user_id, refusal_text(str(exc)))
+
+        if not self._guarded("replay execute", who, client, channel, refusal_text)(check):
             return
-        except Exception:
-            log.exception("Slack: replay execute by %s failed", who.user_id)
-            self.runner.tell(client, channel, who.user_id, refusal_text(INTERNAL_ERROR))
-            return
+        value = clicked["value"]
         error = None
         try:
             client.views_open(trigger_id=body.get("trigger_id"), view=messages.execute_modal(value, channel, thread))

@@ -21,6 +21,7 @@ from dagster_project.replay.render import render_outcome
 from dagster_project.slack.blocks import NOTE_CHARS
 from dagster_project.slack.escape import escape_mrkdwn, inline_code, one_line
 from dagster_project.slack.limits import MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT, join_lines, truncate
+from dagster_project.slack_app.modal import REASON_ACTION_ID, reason_input
 from dagster_project.slack_app.replay_scope import Choice, ExecuteValue, read_execute_value
 from dagster_project.store.utc import as_utc
 
@@ -28,7 +29,6 @@ ACTION_REPLAY_EXECUTE = "recon_replay_execute"
 REPLAY_ACTIONS_BLOCK_ID = "recon_replay_actions"
 EXECUTE_CALLBACK_ID = "recon_replay_execute_modal"
 EXECUTE_REASON_BLOCK_ID = "recon_replay_reason"
-REASON_ACTION_ID = "reason"
 # Orders named in the thread message (all of them are in the command).
 LISTED_ORDERS = 10
 SCOPE_CHARS = 1_000
@@ -220,18 +220,7 @@ def execute_modal(value: ExecuteValue, channel_id: str | None, thread_ts: str | 
                 "the replay is carried out once, under a lock, and verified; the outcome is posted in the thread. "
                 "The reason is kept in the audit trail."
             ),
-            {
-                "type": "input",
-                "block_id": EXECUTE_REASON_BLOCK_ID,
-                "label": {"type": "plain_text", "text": "Reason"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_ACTION_ID,
-                    "multiline": True,
-                    "max_length": NOTE_CHARS,
-                    "placeholder": {"type": "plain_text", "text": "What was fixed, and why it is replayed"},
-                },
-            },
+            reason_input(EXECUTE_REASON_BLOCK_ID, "What was fixed, and why it is replayed"),
         ],
     }
 

@@ -124,20 +124,19 @@ def _parent_ts(session: Session, exception_ids: set[int]) -> dict[int, str]:
     return {exception_id: message_ts for exception_id, message_ts in rows}
 
 
-def pending_messages(store: Store, limit: int = 100, after_id: int = 0) -> list[OutboxMessage]:
-    """Messages to send, oldest first (an exception's parent always comes before its replies and edits);
-    `after_id` pages on."""
+def _with_parents(session: Session, rows: list[SlackOutbox]) -> list[OutboxMessage]:
+    """The rows as messages, each reply or edit with its exception's sent parent ts."""
+    parents = _parent_ts(session, {row.exception_id for row in rows if row.kind in ("thread_reply", "update_parent")})
+    return [OutboxMessage.of(row, parents.get(row.exception_id)) for row in rows]
+
+
+def pending_messages(store: Store, limit: int = 100) -> list[OutboxMessage]:
+    """Messages to send, oldest first (an exception's parent always comes before its replies and edits)."""
     with store.session() as session:
         rows = session.scalars(
-            select(SlackOutbox)
-            .where(SlackOutbox.status == "pending", SlackOutbox.id > after_id)
-            .order_by(SlackOutbox.id)
-            .limit(limit)
+            select(SlackOutbox).where(SlackOutbox.status == "pending").order_by(SlackOutbox.id).limit(limit)
         ).all()
-        parents = _parent_ts(
-            session, {row.exception_id for row in rows if row.kind in ("thread_reply", "update_parent")}
-        )
-        return [OutboxMessage.of(row, parents.get(row.exception_id)) for row in rows]
+        return _with_parents(session, rows)
 
 
 def claim_pending(
@@ -163,10 +162,7 @@ def claim_pending(
             .execution_options(synchronize_session=False)
         )
         rows = session.scalars(select(SlackOutbox).where(SlackOutbox.id.in_(ids)).order_by(SlackOutbox.id)).all()
-        parents = _parent_ts(
-            session, {row.exception_id for row in rows if row.kind in ("thread_reply", "update_parent")}
-        )
-        return [OutboxMessage.of(row, parents.get(row.exception_id)) for row in rows]
+        return _with_parents(session, rows)
 
 
 def release(store: Store, message_ids: list[int], *, owner: str) -> None:

@@ -21,7 +21,7 @@ from dagster_project.pipeline import run_pipeline
 from dagster_project.simulator import simulate
 from dagster_project.store import audit_trail, list_exceptions, open_store, verify_audit
 from dagster_project.store.models import SlackOutbox
-from tests.landing_builder import oms_event, write_batch
+from tests.landing_builder import crm_placed, oms_event, write_batch
 from tests.slack.conftest import TOKEN
 from tests.slack.fake_slack import FakeSlack
 
@@ -107,16 +107,6 @@ def test_one_message_per_action_cluster_through_429_and_500_and_none_on_rerun(si
 
 def created(n: int, order: str, minute: int) -> dict:
     return oms_event(n, "CREATED", order=order, event_ts=f"2026-03-01T08:{minute:02d}:00Z")
-
-
-def crm_placed(n: int, order: str) -> dict:
-    return {
-        "event_id": f"crm-{n}",
-        "event_ts": "2026-03-01T09:00:00Z",
-        "order_ref": order,
-        "event_type": "status_update",
-        "status": "Order Placed",
-    }
 
 
 @pytest.fixture

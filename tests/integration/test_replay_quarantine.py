@@ -17,7 +17,7 @@ from dagster_project.pipeline import run_pipeline
 from dagster_project.replay import ReplayRequest, dry_run, execute
 from dagster_project.store import list_exceptions, open_store
 from tests.integration.test_replay_remap import checksums
-from tests.landing_builder import encode, oms_event, write_batch
+from tests.landing_builder import crm_placed, encode, oms_event, write_batch
 
 AS_OF = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -72,16 +72,6 @@ def test_a_corrected_file_is_replayed_once(home, landing):
     assert carrier_rows(home) == 3
     # A normal run afterwards finds nothing new either.
     assert run_pipeline(home, landing, AS_OF).nothing_new and carrier_rows(home) == 3
-
-
-def crm_placed(n: int, order: str) -> dict:
-    return {
-        "event_id": f"crm-{n}",
-        "event_ts": "2026-03-01T09:00:00Z",
-        "order_ref": order,
-        "event_type": "status_update",
-        "status": "Order Placed",
-    }
 
 
 def test_an_orders_replay_resyncs_only_those_orders(home, landing):

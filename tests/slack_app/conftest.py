@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -64,9 +65,9 @@ class Served:
         assert self.app.wait_idle(timeout=30), "the Slack app's handlers did not finish"
 
 
-@pytest.fixture
-def served(home: Home, slack_env, posted: FakeMessage) -> Served:
-    app = build_app(home, choose_mode(os.environ), clock=lambda: T1)
+def serve_app(home: Home, clock) -> Iterator[Served]:
+    """The Slack app for `home` over real HTTP on a free loopback port, until the generator is closed."""
+    app = build_app(home, choose_mode(os.environ), clock=clock)
     server = make_http_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
@@ -77,6 +78,11 @@ def served(home: Home, slack_env, posted: FakeMessage) -> Served:
         server.server_close()
         thread.join(timeout=5)
         app.close()
+
+
+@pytest.fixture
+def served(home: Home, slack_env, posted: FakeMessage) -> Served:
+    yield from serve_app(home, lambda: T1)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import threading
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from dagster_project.replay import DryRun, ReplayRequest
 from dagster_project.replay.diff import MartDiff
 from dagster_project.slack.limits import MAX_BUTTON_VALUE, limit_violations
 from dagster_project.slack.settings import TOKEN_ENV
-from dagster_project.slack_app import build_app, choose_mode, make_http_server
 from dagster_project.slack_app.clicks import Clicker
 from dagster_project.slack_app.replay_messages import dry_run_message
 from dagster_project.slack_app.replay_scope import (
@@ -50,7 +48,7 @@ from dagster_project.store import Store, audit_trail, list_exceptions, list_repl
 from tests.dbt.recon_dbt_harness import AS_OF, T0, Events, at, write_landing
 from tests.landing_builder import write_batch
 from tests.slack.fake_slack import FakeMessage, FakeSlack
-from tests.slack_app.conftest import Served
+from tests.slack_app.conftest import Served, serve_app
 from tests.slack_app.interactions import CHANNEL, PARENT_TS, SlackPoster, answer, button_click, view_submission
 from tests.store.rows import dump
 
@@ -108,23 +106,9 @@ def replayable(built: Path, home: Home, store: Store, fake_slack: FakeSlack, tmp
     return Replayable(home, landing, {1: first, 2: second})
 
 
-def _serve(home: Home):
-    app = build_app(home, choose_mode(os.environ), clock=lambda: OPENED_AT)
-    server = make_http_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield Served(app, f"http://127.0.0.1:{server.server_port}/slack/events")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        app.close()
-
-
 @pytest.fixture
 def app(replayable: Replayable, slack_env) -> Served:
-    yield from _serve(replayable.home)
+    yield from serve_app(replayable.home, lambda: OPENED_AT)
 
 
 def settle(served: Served) -> None:
