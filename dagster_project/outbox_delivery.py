@@ -3,11 +3,12 @@ recorded, one message at a time, so nothing is lost and nothing posted twice.
 
 Runs after every exception sync, every escalation pass and every Slack button click. Each pass claims the
 messages it sends (a lease in the store), so passes running at once in several processes never send the same
-message twice. Outcome → store: sent → `mark_sent` with the message ts; refused by Slack for good (a missing
-channel, a scope, a malformed message) → `failed`, kept with the error; a transient failure that may have
-reached Slack → one more attempt, still pending (the next try looks for it in the channel before posting);
-not attempted (no token, rate limited, Slack unreachable, parent not posted yet) → untouched, claim released.
-A bad token stops the pass and is raised last, as a `SlackConfigError` naming the setting to fix.
+message twice. Outcome → store: sent → `mark_sent` with the message ts and the channel id Slack answered with
+(for permalinks); refused by Slack for good (a missing channel, a scope, a malformed message) → `failed`, kept
+with the error; a transient failure that may have reached Slack → one more attempt, still pending (the next try
+looks for it in the channel before posting); not attempted (no token, rate limited, Slack unreachable, parent
+not posted yet) → untouched, claim released. A bad token stops the pass and is raised last, as a
+`SlackConfigError` naming the setting to fix.
 """
 
 from __future__ import annotations
@@ -99,7 +100,14 @@ def _record(store: Store, item: OutboxItem, outcome: Outcome, now: datetime, rep
     """Write the outcome back; False when the message was left untouched (its claim is to be released)."""
     if outcome.status is OutcomeStatus.SENT:
         thread_ts = None if item.kind == "post_parent" else (item.thread_ts or outcome.message_ts)
-        mark_sent(store, int(item.id), message_ts=outcome.message_ts, thread_ts=thread_ts, now=now)
+        mark_sent(
+            store,
+            int(item.id),
+            message_ts=outcome.message_ts,
+            thread_ts=thread_ts,
+            channel_id=outcome.channel_id,
+            now=now,
+        )
         report.sent += 1
         return True
     if outcome.status is OutcomeStatus.FAILED:

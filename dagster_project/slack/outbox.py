@@ -201,3 +201,9 @@ def _pending(item: OutboxItem, error: str, reason: str, retry_after: float | Non
 def _stop_cause(outcome: Outcome) -> SlackDeliveryError:
     cls = SlackConfigError if outcome.reason == "config" else SlackUnavailableError
     return cls(outcome.error or "", retry_after=outcome.retry_after)
+
+
+def permalink(channel_id: str, message_ts: str) -> str:
+    """A link to a sent message (and its thread) in Slack's archive format, which needs the channel's id, not its
+    name: `https://slack.com/archives/<channel id>/p<ts without the dot>`."""
+    return f"https://slack.com/archives/{channel_id}/p{message_ts.replace('.', '')}"

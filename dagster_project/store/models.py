@@ -161,6 +161,8 @@ class SlackOutbox(Base):
     # A delivery pass's lease on the message (outbox.claim_pending): no other pass sends it meanwhile.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The channel id Slack answered with (`channel` may be a name): with `message_ts`, the message's permalink.
+    channel_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Replay(Base):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dagster_project.store.models import ExceptionRow, SlackOutbox
 from dagster_project.store.payloads import jsonable
+from dagster_project.store.queries import chunks
 from dagster_project.store.store import Store
 from dagster_project.store.utc import utc_now
 
@@ -186,13 +187,20 @@ def _pending(session: Session, message_id: int) -> SlackOutbox | None:
 
 
 def mark_sent(
-    store: Store, message_id: int, *, message_ts: str, thread_ts: str | None = None, now: datetime | None = None
+    store: Store,
+    message_id: int,
+    *,
+    message_ts: str,
+    thread_ts: str | None = None,
+    channel_id: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Record that Slack accepted the message; a message already sent keeps its first record."""
+    """Record that Slack accepted the message, with the channel id it answered with (for permalinks); a message
+    already sent keeps its first record."""
     with store.transaction() as session:
         row = _pending(session, message_id)
         if row is not None:
-            row.status, row.message_ts, row.thread_ts = "sent", message_ts, thread_ts
+            row.status, row.message_ts, row.thread_ts, row.channel_id = "sent", message_ts, thread_ts, channel_id
             row.claimed_by = row.claimed_until = None
             row.attempts += 1
             row.sent_at = now or utc_now()
@@ -212,3 +220,68 @@ def mark_failed(store: Store, message_id: int, *, error: str, final: bool) -> st
         if final:
             row.status = "failed"
         return row.status
+
+
+@dataclass(frozen=True)
+class ExceptionThread:
+    """An exception and where its parent message is in Slack: `channel_id` and `message_ts` are None until Slack
+    accepted it (and for parents sent before channel ids were recorded)."""
+
+    exception_id: int
+    cluster_id: str
+    rule: str | None
+    classification: str | None
+    owner_team: str
+    severity: str
+    scope: dict[str, str]  # the dimensions it is about that are set: carrier, zone, payment_mode, system
+    channel_id: str | None
+    message_ts: str | None
+
+
+def _threads(session: Session, where: ColumnElement[bool]) -> list[ExceptionThread]:
+    parent = and_(
+        SlackOutbox.exception_id == ExceptionRow.id,
+        SlackOutbox.kind == "post_parent",
+        SlackOutbox.status == "sent",
+        SlackOutbox.channel_id.is_not(None),
+    )
+    rows = session.execute(
+        select(ExceptionRow, SlackOutbox.channel_id, SlackOutbox.message_ts)
+        .outerjoin(SlackOutbox, parent)
+        .where(where)
+        .order_by(ExceptionRow.id)
+    )
+    return [
+        ExceptionThread(
+            exception_id=row.id,
+            cluster_id=row.cluster_id,
+            rule=row.rule,
+            classification=row.classification,
+            owner_team=row.owner_team,
+            severity=row.severity,
+            scope={
+                name: value
+                for name in ("carrier", "zone", "payment_mode", "system")
+                if (value := getattr(row, name)) is not None
+            },
+            channel_id=channel_id,
+            message_ts=message_ts,
+        )
+        for row, channel_id, message_ts in rows
+    ]
+
+
+def cluster_threads(store: Store, cluster_ids: list[str]) -> dict[str, ExceptionThread]:
+    """The exceptions of these clusters, by cluster id (a cluster without one is left out)."""
+    with store.session() as session:
+        return {
+            thread.cluster_id: thread
+            for chunk in chunks(cluster_ids)
+            for thread in _threads(session, ExceptionRow.cluster_id.in_(chunk))
+        }
+
+
+def threads_opened_since(store: Store, since: datetime) -> list[ExceptionThread]:
+    """Exceptions first opened at or after `since` (a sync's `now`: the ones it opened), oldest first."""
+    with store.session() as session:
+        return _threads(session, ExceptionRow.created_at >= since)

@@ -101,9 +101,9 @@ def test_migration_0002_keeps_the_rows_and_makes_room_for_alerts_then_goes_back(
     with open_store(db_url) as store:  # brings it to head
         assert (current_revision(store.engine), exception_id_nullable(store)) == (head_revision(), True)
         after = dump(store)
-        # 0003 appended the delivery-claim columns, empty.
-        assert {row[-2:] for row in after["slack_outbox"]} == {(None, None)}
-        assert after | {"slack_outbox": [row[:-2] for row in after["slack_outbox"]]} == before
+        # 0003 appended the delivery-claim columns and 0005 the channel id, empty.
+        assert {row[-3:] for row in after["slack_outbox"]} == {(None, None, None)}
+        assert after | {"slack_outbox": [row[:-3] for row in after["slack_outbox"]]} == before
         queue_alert(store, key="run_failed:r-1", channel="#data-platform", payload=PAYLOAD, now=T0)
         assert [(row[0], row[1], row[2]) for row in outbox_rows(store)] == [(1, 1, "post_parent"), (2, None, "alert")]
 

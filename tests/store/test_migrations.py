@@ -6,10 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from dagster_project.store import open_store, store_url, sync_exceptions, upgrade
+from dagster_project.store import open_store, store_url, sync_exceptions, upgrade, verify_audit
 from dagster_project.store.migrate import current_revision, head_revision
 from dagster_project.store.models import Base
 from tests.store.rows import T0, cluster, divergence, dump
+from tests.store.test_alerts import migrate
 
 TABLES = [
     "alembic_version",
@@ -31,11 +32,33 @@ def test_migrations_applied_twice_are_a_no_op(db_url):
     upgrade(db_url)
     upgrade(db_url)
 
-    assert head_revision() == "0004"
-    assert current_revision(store.engine) == "0004"
+    assert head_revision() == "0005"
+    assert current_revision(store.engine) == "0005"
     assert sorted(inspect(store.engine).get_table_names()) == TABLES
     assert dump(store) == before
     store.close()
+
+
+def test_0005_adds_the_outbox_channel_id_keeping_every_row_and_goes_back(db_url):
+    migrate(db_url, "upgrade", "0004")
+    # A store as 0004 left it: an exception, its audit event, its parent message sent.
+    with open_store(db_url, migrate=False) as store:
+        sync_exceptions(store, [divergence("d1")], [cluster()], T0)
+        with store.engine.begin() as conn:  # raw SQL: the models are those of the head revision
+            conn.execute(text("update slack_outbox set status = 'sent', message_ts = '1740830400.000100'"))
+        before = dump(store)
+
+    with open_store(db_url) as store:  # brings it to head
+        after = dump(store)
+        assert current_revision(store.engine) == "0005"
+        assert after == before | {"slack_outbox": [(*row, None) for row in before["slack_outbox"]]}
+        assert verify_audit(store) == []
+
+    migrate(db_url, "downgrade", "0004")
+
+    with open_store(db_url, migrate=False) as store:
+        assert current_revision(store.engine) == "0004"
+        assert dump(store) == before
 
 
 def test_the_migrated_schema_matches_the_models(store):

@@ -517,7 +517,7 @@ def test_migration_0004_adds_the_replay_tables_and_goes_back(db_url):
     migrate(db_url, "upgrade", "0003")
     with open_store(db_url) as store:  # brings it to head
         start(store)
-        assert current_revision(store.engine) == head_revision() == "0004"
+        assert current_revision(store.engine) == head_revision() == "0005"
 
     migrate(db_url, "downgrade", "0003")
 
