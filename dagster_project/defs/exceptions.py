@@ -6,10 +6,12 @@ keyed by cluster fingerprints. It reads the warehouse read-only, so it takes the
 reader cannot open a file another process is writing).
 """
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from dagster_project.defs.resources import WAREHOUSE_POOL, ReconResource
-from dagster_project.exception_sync import sync_from_marts
+from dagster_project.exception_sync import store_metadata, sync_from_marts
 from dagster_project.store import open_store
 from dagster_project.store.utc import utc_now
 
@@ -40,11 +42,14 @@ SLACK_CHECK = "slack_delivered"
 )
 def exceptions(context: dg.AssetExecutionContext, recon: ReconResource):
     home = recon.home_dir()
-    synced = sync_from_marts(open_store(home.store_url), home.warehouse, recon.config(), utc_now())
-    context.log.info(f"exception sync: {synced.metadata()}")
-    if synced.slack_error:
-        context.log.error(f"Slack: {synced.slack_error}")
-    yield dg.MaterializeResult(metadata=synced.metadata())
+    now, since = utc_now(), previous_sync(context.instance)
+    with open_store(home.store_url) as store:
+        synced = sync_from_marts(store, home.warehouse, recon.config(), now)
+        context.log.info(f"exception sync: {synced.metadata()}")
+        if synced.slack_error:
+            context.log.error(f"Slack: {synced.slack_error}")
+        metadata = store_metadata(synced, store, now, since)
+    yield dg.MaterializeResult(metadata=metadata)
     delivery = synced.delivery
     passed = synced.slack_error is None and delivery.failed == 0 and (delivery.console or delivery.pending_total == 0)
     errors = "; ".join(delivery.errors[:5]) if delivery else ""
@@ -55,3 +60,11 @@ def exceptions(context: dg.AssetExecutionContext, recon: ReconResource):
         description=synced.slack_error or (delivery.summary() + (f"; {errors}" if errors else "")),
         metadata={"slack_error": synced.slack_error or ""},
     )
+
+
+def previous_sync(instance: dg.DagsterInstance) -> datetime | None:
+    """When the sync of the latest materialisation ran (its `synced_at`): manual resolutions after it are this
+    run's. None before the first."""
+    event = instance.get_latest_materialization_event(EXCEPTIONS_KEY)
+    synced_at = event.asset_materialization.metadata.get("synced_at") if event else None
+    return datetime.fromtimestamp(synced_at.value, UTC) if synced_at else None
