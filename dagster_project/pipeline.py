@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.contract import SYSTEMS
+from dagster_project.dagster_instance import open_instance
 from dagster_project.defs.exceptions import SLACK_CHECK, exceptions
 from dagster_project.defs.ingest import COUNTS, ingest_assets
+from dagster_project.defs.quality import mart_checks
 from dagster_project.defs.resources import ReconResource
 from dagster_project.defs.transform import build_dbt_assets, dbt_resource, prepare_manifest
 from dagster_project.errors import ReconError
@@ -21,23 +23,9 @@ from dagster_project.ingestion.landing import SkippedFile, scan_landing, unknown
 from dagster_project.marts import divergence_counts, read_warehouse
 from dagster_project.store.utc import utc_now
 
-DAGSTER_YAML = """\
-# Written by recon for its home: SQLite instance storage here; no telemetry (no network at run time).
-telemetry:
-  enabled: false
-"""
-
 # Users see recon's own progress lines, not Dagster's event log (it is in the UI for every run).
 # Failures reach the user as one `recon: error:` line (see _root_cause), so the console logger stays quiet.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-def open_instance(home: Home) -> dg.DagsterInstance:
-    """The home's persistent Dagster instance, so CLI runs show in `recon ui` too."""
-    config = home.ensure().dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
-    return dg.DagsterInstance.from_config(str(home.dagster_home))
 
 
 @dataclass
@@ -49,7 +37,6 @@ class RunReport:
     skipped: list[SkippedFile]
     run_id: str
     as_of: datetime | None = None
-    notes: list[str] = field(default_factory=list)
     # The exception sync's counts and the Slack delivery (None when the marts were not built).
     exceptions: dict | None = None
     # Set when Slack could not be used at all (a bad token, a wrong base URL): the messages stay in the outbox.
@@ -80,6 +67,23 @@ def _root_cause(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed; see `recon ui` for its event log"
 
 
+def _failed_blocking_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The descriptions of the run's failed blocking checks: each says what failed and what to do."""
+    return [
+        check.description or f"check {check.check_name} of {check.asset_key.to_user_string()} failed"
+        for check in result.get_asset_check_evaluations()
+        if check.blocking and not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    ]
+
+
+def _only_checks_failed(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether every failed step failed for a blocking check it evaluated (Dagster fails such a step on purpose)."""
+    return all(
+        event.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"
+        for event in result.get_step_failure_events()
+    )
+
+
 def _alert_failure(home: Home, result: dg.ExecuteInProcessResult, cause: str) -> str:
     """Tell the data team's channel, as the run-failure sensor would (same key: one alert per run, whichever
     comes first), since a CLI run may have no Dagster daemon watching. Returns what to add to the error."""
@@ -105,7 +109,7 @@ def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None, marts
     }
     if marts:
         prepare_manifest()
-        assets += [build_dbt_assets(), exceptions]
+        assets += [build_dbt_assets(), exceptions, *mart_checks]
         resources["dbt"] = dbt_resource()
     log = logging.getLogger("recon")
     for folder in scan.unknown_folders:
@@ -122,9 +126,14 @@ def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None, marts
             raise_on_error=False,
             tags={"recon/trigger": "cli"},
         )
-    if not result.success:
+    blocked = _failed_blocking_checks(result)
+    if not result.success and not (blocked and _only_checks_failed(result)):
         cause = _root_cause(result)
         raise ReconError(f"{cause} (dbt's log of the run: {log_file}){_alert_failure(home, result, cause)}")
+    # A failed blocking check stopped what follows it. Without marts, nothing follows ingestion, which is complete.
+    if blocked and marts:
+        cause = " ".join(blocked)
+        raise ReconError(f"{cause}{_alert_failure(home, result, cause)}")
     systems, contract_seconds = {}, {}
     for system in SYSTEMS:
         (materialization,) = result.asset_materializations_for_node(f"{system}__events")
@@ -135,7 +144,12 @@ def run_pipeline(home: Home, landing: Path, as_of: datetime | None = None, marts
         with read_warehouse(home.warehouse) as conn:
             report.divergences = divergence_counts(conn)
         (materialization,) = result.asset_materializations_for_node("exceptions")
-        report.exceptions = {name: entry.value for name, entry in materialization.metadata.items()}
+        # The summary's figures; the UI's Markdown table and sync time are not for the terminal or --json.
+        report.exceptions = {
+            name: entry.value
+            for name, entry in materialization.metadata.items()
+            if not isinstance(entry, dg.MarkdownMetadataValue | dg.TimestampMetadataValue)
+        }
         (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == SLACK_CHECK]
         report.slack_error = check.metadata["slack_error"].value or None
     return report

@@ -91,7 +91,28 @@ def test_replay_jobs_have_launchpad_config_and_the_sensors_are_loaded():
         assert set(config) == {"execute", "reason", "operator", "systems", "files", "orders"}
         assert not config["execute"].is_required
     assert {s.name for s in defs.sensors} == {
+        "landing_sensor",
         "escalation_sensor",
         "run_failure_alert_sensor",
         "asset_check_alert_sensor",
     }
+
+
+def test_each_ingest_asset_has_a_blocking_contract_check(graph):
+    for system in SYSTEMS:
+        check = dg.AssetCheckKey(_key(f"{system}/events"), "contract")
+        assert check in graph.asset_check_keys
+        assert graph.get_check_spec(check).blocking, check
+
+
+def test_the_gx_suites_are_blocking_checks_on_the_divergence_mart(graph):
+    divergences = _key("fct_divergences")
+    gx = {c for c in graph.asset_check_keys if c.name.startswith("gx_")}
+    assert gx == {dg.AssetCheckKey(divergences, "gx_business_rules"), dg.AssetCheckKey(divergences, "gx_referential")}
+    referential = graph.get_check_spec(dg.AssetCheckKey(divergences, "gx_referential"))
+    assert {dep.asset_key for dep in referential.additional_deps} == {
+        _key("fct_divergence_clusters"),
+        _key("fct_order_state"),
+    }
+    assert all(graph.get_check_spec(check).blocking for check in gx)
+    assert not graph.get_check_spec(dg.AssetCheckKey(_key("exceptions"), "slack_delivered")).blocking
