@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3.11 -m uv)
 RUN := $(UV) run --frozen --python 3.11
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench bench-ingest bench-marts bench-accuracy clean
+.PHONY: install demo ui test lint bench bench-ingest bench-marts bench-accuracy clean
 
 install: .venv/.installed
 
@@ -17,6 +17,10 @@ install: .venv/.installed
 
 demo: install
 	$(RUN) recon demo
+
+# The Dagster UI for the home (after `make demo`: the demo's landing zone and figures). PORT=3001 to move it.
+ui: install
+	$(RUN) recon ui --port $(or $(PORT),3000)
 
 # Two workers (the machine's two cores), one test file per worker, so module-scoped pipeline runs happen once.
 test: install

@@ -96,6 +96,35 @@ class ReplayConfig:
 
 
 @dataclass(frozen=True)
+class ScheduleConfig:
+    # How often the full reconciliation runs in `recon ui` (time-based rules need a run even when no file
+    # arrives); null turns the schedule off. Minutes dividing an hour, or hours dividing a day.
+    interval: timedelta | None = timedelta(hours=1)
+
+    @property
+    def cron(self) -> str | None:
+        return None if self.interval is None else interval_cron(self.interval)
+
+
+def interval_cron(interval: timedelta) -> str:
+    """The cron expression (UTC) of an interval that divides an hour or a day evenly."""
+    minutes = interval.total_seconds() / 60
+    if minutes == 1440:
+        return "0 0 * * *"
+    if minutes == 60:
+        return "0 * * * *"
+    if minutes.is_integer() and 1 <= minutes < 60 and 60 % minutes == 0:
+        return f"*/{int(minutes)} * * * *"
+    hours = minutes / 60
+    if hours.is_integer() and 1 < hours < 24 and 24 % hours == 0:
+        return f"0 */{int(hours)} * * *"
+    raise ReconError(
+        f"recon.yaml: schedule.interval: {interval} does not divide an hour or a day evenly; use minutes "
+        "dividing 60 (e.g. '15m'), hours dividing 24 (e.g. '6h'), '1d', or null to turn the schedule off"
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
@@ -106,6 +135,7 @@ class Config:
     owners: dict[str, OwnerConfig] = field(default_factory=_default_owners)
     slack: SlackConfig = field(default_factory=SlackConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def channels(self) -> dict[str, str]:
         """Owner team → Slack channel."""
@@ -137,6 +167,8 @@ def _build(cls: type, raw: Any, key: str):
 def _coerce(default: Any, value: Any, key: str) -> Any:
     if is_dataclass(default):
         return _build(type(default), value, key)
+    if key == "schedule.interval" and value is None:
+        return None
     if isinstance(default, timedelta):
         return parse_duration(value, key)
     if isinstance(default, float):
@@ -234,4 +266,6 @@ def load_config(path: Path) -> Config:
     config = _build(Config, raw, "")
     if not 0 <= config.ingest.max_invalid_share <= 1:
         raise ReconError(f"{path}: ingest.max_invalid_share must be between 0 and 1")
+    if config.schedule.interval is not None:
+        interval_cron(config.schedule.interval)  # an interval cron cannot express stops here, naming the key
     return config

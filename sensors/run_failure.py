@@ -65,7 +65,9 @@ def run_failure_of(context: dg.RunFailureSensorContext) -> RunFailure:
     run = context.dagster_run
     step_failures = context.get_step_failure_events()
     errors = [event.step_failure_data.error for event in step_failures]
-    errors.append(context.failure_event.job_failure_data.error)
+    # A run marked failed from outside (its worker crashed or could not build the plan) has no failure data.
+    job_failure = context.failure_event.job_failure_data
+    errors.append(job_failure.error if job_failure is not None else None)
     error = next((message for message in map(root_message, errors) if message), None)
     record = context.instance.get_run_record_by_id(run.run_id)
     ended = record.end_time if record is not None else None

@@ -98,3 +98,25 @@ def test_owner_routing_defaults_and_overrides(tmp_path):
     assert config.escalation_steps()["cx_ops"] == ()
     assert config.channels()["finance_ops"] == "#finance-ops"
     assert config.slack.base_url == "http://127.0.0.1:9/api/"
+
+
+@pytest.mark.parametrize(
+    ("interval", "cron"),
+    [("1h", "0 * * * *"), ("15m", "*/15 * * * *"), ("6h", "0 */6 * * *"), ("1d", "0 0 * * *"), ("null", None)],
+)
+def test_schedule_interval_becomes_a_cron(tmp_path, interval, cron):
+    path = tmp_path / "recon.yaml"
+    path.write_text(f"schedule:\n  interval: {interval}\n")
+    assert load_config(path).schedule.cron == cron
+
+
+def test_schedule_defaults_to_hourly():
+    assert Config().schedule.cron == "0 * * * *"
+
+
+@pytest.mark.parametrize("interval", ["7m", "5h", "2d", "90m"])
+def test_schedule_interval_a_cron_cannot_express_names_the_key(tmp_path, interval):
+    path = tmp_path / "recon.yaml"
+    path.write_text(f"schedule:\n  interval: {interval}\n")
+    with pytest.raises(ReconError, match=r"^recon.yaml: schedule.interval: .* does not divide an hour or a day evenly"):
+        load_config(path)

@@ -27,11 +27,11 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dagster_project.cli import demo, divergences, exceptions, replay, run, simulate, slack_app
+    from dagster_project.cli import demo, divergences, exceptions, replay, report, run, simulate, slack_app, ui
 
     parser = argparse.ArgumentParser(prog="recon", description="Cross-system order reconciliation.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, simulate, run, divergences, slack_app):
+    for module in (demo, simulate, run, divergences, slack_app, ui, report):
         for name, help_text, configure, handler in module.COMMANDS:
             sub = commands.add_parser(name, help=help_text, description=help_text)
             _home_option(sub)

@@ -53,6 +53,9 @@ def _configure(kind: str):
         if kind == "quarantine":
             parser.add_argument("--system", action="append", help="only this system's quarantine (repeat)")
             parser.add_argument("--file", action="append", help="only this quarantined file: sha256 or path (repeat)")
+            parser.add_argument(
+                "--landing", help="the landing zone, where quarantined CSV rows find their file's header row"
+            )
         if kind == "orders":
             parser.add_argument("--order", action="append", required=True, help="an order to resync (repeat)")
             parser.add_argument("--landing", required=True, help="the landing zone to re-read")

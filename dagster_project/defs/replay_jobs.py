@@ -27,7 +27,8 @@ def build_replay_job(kind: str) -> dg.JobDefinition:
         request = ReplayRequest(
             kind, systems=tuple(config.systems), files=tuple(config.files), orders=tuple(config.orders)
         )
-        landing = recon.landing_dir() if kind == "orders" else None
+        # Orders are re-read from the landing zone; quarantined CSV rows find their file's header row there.
+        landing = recon.landing_dir() if kind == "orders" or recon.landing else None
         if not config.execute:
             plan = dry_run(home, request, landing=landing)
             text = render_dry_run(plan)

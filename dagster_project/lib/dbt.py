@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from dagster_project.config import Config
+from dagster_project.contract import SYSTEMS
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 LAYERS = ("staging", "intermediate", "marts")
@@ -61,7 +62,9 @@ def dbt_vars_arg(config: Config, as_of: datetime | None, warehouse: Path) -> lis
 
 
 class ReconDbtTranslator(DagsterDbtTranslator):
-    """Groups by dbt layer (seeds, staging, intermediate, marts), owners from `meta.owner`, kinds dbt + duckdb."""
+    """Groups by dbt layer (seeds, staging, intermediate, marts), owners from `meta.owner`, kinds dbt + duckdb,
+    and a `system` tag on each source system's staging model (as on its ingest asset): an asset has one group, so
+    the per-system view is the selection `tag:system=carrier`."""
 
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -73,8 +76,9 @@ class ReconDbtTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "seed":
             layer = "seeds"
         owner = (node.get("meta") or {}).get("owner") or (node.get("config", {}).get("meta") or {}).get("owner")
+        system = next((part for part in node.get("fqn", []) if part in SYSTEMS), None) if layer == "staging" else None
         return spec.replace_attributes(
             group_name=layer or spec.group_name,
             owners=[f"team:{owner or DEFAULT_OWNER}"],
             kinds={"dbt", "duckdb"},
-        )
+        ).merge_attributes(tags={"system": system} if system else {})

@@ -1,4 +1,6 @@
 -- Every divergence is in exactly one cluster, and the cluster counts add up.
+-- Reads two models: Dagster shows it as a check on fct_divergence_clusters (dagster-dbt's meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_divergence_clusters'}}}) }}
 with
 
 divergences as (

@@ -1,5 +1,7 @@
 -- Results are what the systems showed as of as_of: no divergence starts, is detected or resolves after
 -- it, and no order's state was reached after it (events after as_of are not staged).
+-- Reads two models: Dagster shows it as a check on fct_order_state (dagster-dbt's meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_order_state'}}}) }}
 {%- set as_of = recon.as_of() %}
 {%- set systems = recon.order_systems() %}
 

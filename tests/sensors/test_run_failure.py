@@ -127,3 +127,25 @@ def test_slack_down_keeps_the_alert_and_the_next_tick_delivers_it_once(failed, r
         ("chat.postMessage", 200),
     ]
     assert pending_messages(store) == []
+
+
+def test_a_run_failed_from_outside_alerts_with_its_message(instance):
+    """A run whose worker crashed, or could not build its plan, is marked failed by the daemon with a message and
+    no failure data."""
+    run = instance.create_run_for_job(nightly)
+    instance.report_run_failed(run, "This run has been marked as failed from outside the execution context.")
+    (event,) = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert_sensor",
+        dagster_event=event.dagster_event,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(run.run_id),
+    )
+
+    failure = run_failure_of(context.for_run_failure())
+
+    assert (failure.job, failure.steps, failure.error) == (
+        "nightly",
+        (),
+        "This run has been marked as failed from outside the execution context.",
+    )
