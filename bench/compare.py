@@ -49,6 +49,7 @@ PHASE_OF_STATE = {
 # OMS events that give an order an awb (canonical states of int_order_awbs).
 AWB_STATES = ("shipped", "replacement_created")
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+REPEAT_UNDER_SECONDS = 5.0
 
 
 def status_map() -> list[dict[str, str]]:
@@ -342,13 +343,20 @@ def states_checksums(conn: duckdb.DuckDBPyConnection, bound: pd.DataFrame) -> tu
     conn.register("bound", bound)
     try:
         recon = conn.execute(f"select * from ({unpivot}) order by order_id, system").df()
+        # Two equi-joins, not one join on an OR (which DuckDB would run as a nested loop).
         mine = conn.execute("""
-            select orders.order_id, bound.system, bound.state
-            from main.fct_order_state as orders
-            join bound
-                on (bound.system <> 'carrier' and bound.key = orders.order_id)
-                or (bound.system = 'carrier' and bound.key = orders.active_carrier_awb)
-            order by orders.order_id, bound.system
+            select * from (
+                select orders.order_id, bound.system, bound.state
+                from main.fct_order_state as orders
+                join bound on bound.key = orders.order_id
+                where bound.system <> 'carrier'
+                union all
+                select orders.order_id, bound.system, bound.state
+                from main.fct_order_state as orders
+                join bound on bound.key = orders.active_carrier_awb
+                where bound.system = 'carrier'
+            )
+            order by order_id, system
         """).df()  # fmt: skip
     finally:
         conn.unregister("bound")
@@ -395,13 +403,19 @@ def r1_check(conn: duckdb.DuckDBPyConnection, conflicts: pd.DataFrame, as_of: da
 # --- the whole comparison ----------------------------------------------------------------------------------
 
 
-def _measured(step):
-    """Run `step()`: its result, wall seconds, and the growth of this process's peak RSS while it ran (MiB)."""
-    gc.collect()
-    baseline = tree_rss_bytes(os.getpid())
-    with TreeRssSampler() as sampler, timed() as timer:
-        result = step()
-    return result, timer.seconds, max(0, sampler.peak - baseline) / MIB
+def _measured(step, repeat_under: float = REPEAT_UNDER_SECONDS):
+    """Run `step()`: its result, wall seconds, and the growth of this process's peak RSS while it ran (MiB).
+    A step that takes under `repeat_under` seconds runs three times and keeps its best time (small sizes
+    on a shared machine are noisy); a longer one runs once."""
+    best, growth, runs = float("inf"), 0.0, 0
+    while runs < 3 and (runs == 0 or best < repeat_under):
+        result = None
+        gc.collect()
+        baseline = tree_rss_bytes(os.getpid())
+        with TreeRssSampler() as sampler, timed() as timer:
+            result = step()
+        best, growth, runs = min(best, timer.seconds), max(growth, (sampler.peak - baseline) / MIB), runs + 1
+    return result, best, growth
 
 
 def run_comparison(warehouse: Path, as_of: datetime = AS_OF, grace: timedelta = timedelta(hours=2)) -> dict:
@@ -410,18 +424,24 @@ def run_comparison(warehouse: Path, as_of: datetime = AS_OF, grace: timedelta = 
         inputs, load_seconds, _ = _measured(lambda: load_inputs(conn, as_of))
         recon = recon_conflicts(conn)
         results: dict[str, dict] = {"recon": {"checksum": checksum(recon), "diverged": int(recon["is_diverged"].sum())}}
-        datacompy_split: dict[str, float] = {}
+        datacompy_splits: list[dict[str, float]] = []  # one per repeat: the best run's is reported
+
+        def datacompy_step() -> pd.DataFrame:
+            datacompy_splits.append({})
+            return datacompy_conflicts(inputs, datacompy_splits[-1])
+
         steps = {
             "duckdb_sql": lambda: duckdb_conflicts(conn, as_of),
             "pandas": lambda: pandas_conflicts(inputs),
-            "datacompy": lambda: datacompy_conflicts(inputs, datacompy_split),
+            "datacompy": datacompy_step,
         }
         for name, step in steps.items():
             frame, seconds, rss = _measured(step)
             results[name] = {"seconds": round(seconds, 3), "rss_growth_mib": round(rss), "checksum": checksum(frame),
                              "diverged": int(frame["is_diverged"].sum()), "orders": len(frame)}  # fmt: skip
             del frame
-        results["datacompy"].update({k: round(v, 3) for k, v in datacompy_split.items()})
+        split = min(datacompy_splits, key=lambda t: t["latest_seconds"] + t["compare_seconds"])
+        results["datacompy"].update({k: round(v, 3) for k, v in split.items()})
         bound, bound_seconds, bound_rss = _measured(lambda: lower_bound(conn, as_of))
         recon_states, bound_states, state_rows = states_checksums(conn, bound)
         return {
