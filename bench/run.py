@@ -118,6 +118,22 @@ def by_size(results: list[dict], rows: list[tuple[str, Callable[[dict], object]]
     return md_table(headers, [[name, *(get(r) for r in results)] for name, get in rows])
 
 
+def shares(result: dict) -> str:
+    """Where the wall time of one size's `recon run` went, and the libraries' shares inside the stages."""
+    e2e = result["e2e"]
+    part = lambda seconds, whole=e2e["seconds"]: f"{seconds / whole:.0%}"  # noqa: E731
+    return (
+        f"Where the time goes at {result['orders']:,} orders ({e2e['seconds']:,.1f} s): process start-up and "
+        f"report {part(e2e['startup_seconds'])}, ingestion {part(e2e['ingest_seconds'])} (Great Expectations "
+        f"{part(e2e['contract_check_seconds'], e2e['ingest_seconds'])} of it), the dbt build "
+        f"{part(e2e['dbt_seconds'])} (dbt's start-up {part(e2e['dbt']['startup_seconds'], e2e['dbt_seconds'])} "
+        f"of it, the models {part(e2e['dbt']['build_seconds'], e2e['dbt_seconds'])}, the tests "
+        f"{part(e2e['dbt']['tests_seconds'], e2e['dbt_seconds'])}, between nodes "
+        f"{part(e2e['dbt']['between_nodes_seconds'], e2e['dbt_seconds'])}), the exception sync "
+        f"{part(e2e['exception_sync_seconds'])}."
+    )
+
+
 def render(results: list[dict], targets: list[dict], note: str | None, seed: int) -> str:
     impl = lambda name, key="seconds": lambda r: r["comparison"]["implementations"][name].get(key)  # noqa: E731
     e2e = lambda key: lambda r: r["e2e"][key]  # noqa: E731
@@ -155,6 +171,7 @@ def render(results: list[dict], targets: list[dict], note: str | None, seed: int
             ("exception sync s", e2e("exception_sync_seconds")),
             ("divergences", e2e("divergences")),
         ]), "",
+        *(shares(r) + "\n" for r in results),
         "## The delivery-conflict comparison", "",
         "Per OMS order: the latest delivery phase of oms, carrier (active awb) and crm as of as_of, and whether "
         "two that exist differ (bench/README.md defines it). The alternatives read the raw tables recon "
