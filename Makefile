@@ -5,6 +5,9 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo python3.11 -m uv)
 RUN := $(UV) run --frozen --python 3.11
 PYTEST_ARGS ?=
+# `make bench BENCH_ORDERS="10000"` for a quick run; BENCH_ARGS passes more options (e.g. --note "...").
+BENCH_ORDERS ?= 10000 100000 1000000
+BENCH_ARGS ?=
 
 .PHONY: install demo ui test lint bench bench-ingest bench-marts bench-accuracy clean
 
@@ -38,7 +41,9 @@ bench-marts: install
 bench-accuracy: install
 	$(RUN) python -m bench.accuracy --orders 20000
 
-bench: bench-ingest bench-marts bench-accuracy
+# One run, side by side: recon end to end and per stage, datacompy, pandas, DuckDB, the lower bound (bench/README.md).
+bench: install
+	$(RUN) python -m bench.run --orders $(BENCH_ORDERS) $(BENCH_ARGS)
 
 clean:
 	rm -rf .recon bench/work .pytest_cache
